@@ -1,0 +1,281 @@
+// Node-side stand-ins for the Worker's bindings. Each call is forwarded to the gateway Worker
+// inside Miniflare, which runs it on the real D1 / R2 / Queue implementation.
+// Class names matter: the `workers` SDK recognises bindings by `constructor.name`
+// (D1Database, R2Bucket, WorkerQueue) and wraps them so that Python gets Python values.
+
+/** Sends one binding operation to the gateway Worker; `call(path, init)` returns a Response. */
+export class Gateway {
+  constructor(dispatch) {
+    this.dispatch = dispatch;
+  }
+
+  async json(path, op) {
+    const response = await this.dispatch(path, { method: "POST", body: JSON.stringify(op) });
+    const value = await response.json();
+    if (response.status >= 400) throw bindingError(value.error);
+    return value;
+  }
+}
+
+function bindingError(error) {
+  const e = new Error(typeof error === "string" ? error : error?.message ?? "binding error");
+  if (error?.name) e.name = error.name === "Error" ? "Error" : error.name;
+  return e;
+}
+
+// ---------------------------------------------------------------------------------- D1
+
+export class D1Database {
+  constructor(gateway, binding) {
+    this.gateway = gateway;
+    this.path = `/d1/${encodeURIComponent(binding)}`;
+  }
+
+  prepare(sql) {
+    return new D1PreparedStatement(this, sql, []);
+  }
+
+  batch(statements) {
+    return this.gateway.json(this.path, {
+      method: "batch",
+      statements: statements.map((s) => s.toJSON()),
+    });
+  }
+
+  exec(sql) {
+    return this.gateway.json(this.path, { method: "exec", sql });
+  }
+
+  dump() {
+    throw new Error("D1Database.dump() is not supported by the offline runtime");
+  }
+}
+
+export class D1PreparedStatement {
+  constructor(database, sql, params) {
+    this.database = database;
+    this.sql = sql;
+    this.params = params;
+  }
+
+  bind(...params) {
+    return new D1PreparedStatement(this.database, this.sql, params.map(d1Value));
+  }
+
+  toJSON() {
+    return { sql: this.sql, params: this.params };
+  }
+
+  #send(op) {
+    return this.database.gateway.json(this.database.path, { ...op, statement: this.toJSON() });
+  }
+
+  run() {
+    return this.#send({ method: "run" });
+  }
+
+  all() {
+    return this.#send({ method: "all" });
+  }
+
+  first(column) {
+    return this.#send({ method: "first", column });
+  }
+
+  raw(options = {}) {
+    return this.#send({ method: "raw", columnNames: options.columnNames });
+  }
+}
+
+function d1Value(value) {
+  // D1 accepts null, numbers, strings, booleans (as 0/1) and ArrayBuffers; undefined is an error
+  // in workerd ("D1_TYPE_ERROR"), so it is one here too.
+  if (value === undefined) throw new TypeError("D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined'");
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "bigint") return Number(value);
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    throw new TypeError("the offline runtime does not bind BLOB parameters");
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------- R2
+
+export class R2Bucket {
+  constructor(gateway, binding) {
+    this.gateway = gateway;
+    this.path = `/r2/${encodeURIComponent(binding)}/`;
+  }
+
+  #url(key) {
+    return this.path + encodeURIComponent(key);
+  }
+
+  async put(key, value, options = {}) {
+    const body = await bodyBytes(value);
+    const response = await this.gateway.dispatch(this.#url(key), {
+      method: "PUT",
+      body,
+      headers: { "x-r2-options": JSON.stringify(plainR2Options(options)) },
+    });
+    const meta = await response.json();
+    if (response.status >= 400) throw bindingError(meta.error);
+    return meta === null ? null : new R2Object(meta);
+  }
+
+  async get(key, options = {}) {
+    const response = await this.gateway.dispatch(this.#url(key), {
+      method: "GET",
+      headers: { "x-r2-options": JSON.stringify(options ?? {}) },
+    });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return null;
+    }
+    if (response.status >= 400) throw bindingError((await response.json()).error);
+    const meta = JSON.parse(response.headers.get("x-r2-object"));
+    return new R2ObjectBody(meta, new Uint8Array(await response.arrayBuffer()));
+  }
+
+  async head(key) {
+    const response = await this.gateway.dispatch(this.#url(key), { method: "HEAD" });
+    if (response.status === 404) return null;
+    return new R2Object(JSON.parse(response.headers.get("x-r2-object")));
+  }
+
+  async delete(keys) {
+    const list = Array.isArray(keys) ? keys : [keys];
+    const response = await this.gateway.dispatch(this.path + "_", {
+      method: "DELETE",
+      headers: { "x-r2-options": JSON.stringify({ keys: list }) },
+    });
+    const value = await response.json();
+    if (response.status >= 400) throw bindingError(value.error);
+  }
+
+  async list(options = {}) {
+    const response = await this.gateway.dispatch(this.path, {
+      method: "POST",
+      headers: { "x-r2-options": JSON.stringify(options ?? {}) },
+    });
+    const value = await response.json();
+    if (response.status >= 400) throw bindingError(value.error);
+    return { ...value, objects: value.objects.map((o) => new R2Object(o)) };
+  }
+}
+
+function plainR2Options(options) {
+  const out = {};
+  for (const name of ["httpMetadata", "customMetadata", "onlyIf", "md5", "sha1", "sha256", "storageClass"]) {
+    if (options?.[name] !== undefined && options[name] !== null) out[name] = options[name];
+  }
+  return out;
+}
+
+async function bodyBytes(value) {
+  if (value === null || value === undefined) return new Uint8Array(0);
+  if (typeof value === "string") return new TextEncoder().encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+  if (typeof value.arrayBuffer === "function") return new Uint8Array(await value.arrayBuffer());
+  throw new TypeError("R2 put() needs a string, ArrayBuffer, ArrayBufferView, Blob or ReadableStream");
+}
+
+export class R2Object {
+  constructor(meta) {
+    this.key = meta.key;
+    this.version = meta.version;
+    this.size = meta.size;
+    this.etag = meta.etag;
+    this.httpEtag = meta.httpEtag;
+    this.uploaded = new Date(meta.uploaded);
+    this.httpMetadata = meta.httpMetadata ?? {};
+    this.customMetadata = meta.customMetadata ?? {};
+    this.checksums = meta.checksums ?? {};
+    this.storageClass = "Standard";
+  }
+
+  writeHttpMetadata(headers) {
+    const m = this.httpMetadata;
+    const names = {
+      contentType: "content-type",
+      contentLanguage: "content-language",
+      contentDisposition: "content-disposition",
+      contentEncoding: "content-encoding",
+      cacheControl: "cache-control",
+    };
+    for (const [field, header] of Object.entries(names)) if (m[field]) headers.set(header, m[field]);
+    if (m.cacheExpiry) headers.set("expires", new Date(m.cacheExpiry).toUTCString());
+  }
+}
+
+export class R2ObjectBody extends R2Object {
+  #bytes;
+  #used = false;
+
+  constructor(meta, bytes) {
+    super(meta);
+    this.#bytes = bytes;
+  }
+
+  #take() {
+    // As in workerd, a body can be read once.
+    if (this.#used) throw new TypeError("Body has already been used. It can only be used once.");
+    this.#used = true;
+    return this.#bytes;
+  }
+
+  get bodyUsed() {
+    return this.#used;
+  }
+
+  get body() {
+    return new Blob([this.#take()]).stream();
+  }
+
+  async arrayBuffer() {
+    const b = this.#take();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  }
+
+  async bytes() {
+    return this.#take();
+  }
+
+  async text() {
+    return new TextDecoder().decode(this.#take());
+  }
+
+  async json() {
+    return JSON.parse(await this.text());
+  }
+
+  async blob() {
+    return new Blob([this.#take()], { type: this.httpMetadata.contentType ?? "" });
+  }
+}
+
+// ---------------------------------------------------------------------------------- Queues
+
+export class WorkerQueue {
+  constructor(gateway, binding) {
+    this.gateway = gateway;
+    this.path = `/queue/${encodeURIComponent(binding)}`;
+  }
+
+  async send(body, options = {}) {
+    await this.gateway.json(this.path, { method: "send", body: queueBody(body), options: options ?? {} });
+  }
+
+  async sendBatch(messages, options = {}) {
+    const plain = [...messages].map((m) => ({ ...m, body: queueBody(m.body) }));
+    await this.gateway.json(this.path, { method: "sendBatch", messages: plain, options: options ?? {} });
+  }
+}
+
+function queueBody(body) {
+  // Bodies cross to the gateway as JSON; workerd also accepts any structured-cloneable value.
+  const text = JSON.stringify(body);
+  if (text === undefined) throw new TypeError("the offline runtime sends JSON queue bodies only");
+  return JSON.parse(text);
+}

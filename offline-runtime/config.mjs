@@ -1,0 +1,86 @@
+// Reads wrangler.jsonc, the single source of truth for bindings, queues and variables,
+// and turns it into the plain description the rest of the offline runtime uses.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+/** Parse JSON with comments and trailing commas (the JSONC dialect wrangler accepts). */
+export function parseJsonc(text) {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      // Copy a string literal verbatim, honouring escapes.
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+    } else if (c === "/" && text[i + 1] === "*") {
+      const end = text.indexOf("*/", i + 2);
+      if (end < 0) throw new SyntaxError("unterminated /* comment in JSONC");
+      i = end + 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  // Trailing commas before } or ] (strings are already intact, and a comma inside a
+  // string is never followed only by whitespace and a closing bracket outside it).
+  return JSON.parse(out.replace(/,(\s*[}\]])/g, "$1"));
+}
+
+/**
+ * Load the Worker's configuration. `envName` selects an `env.<name>` section, merged over the
+ * top level the way wrangler does for the keys this runtime uses (vars and bindings are not
+ * inherited by wrangler environments, so a section replaces them whole).
+ */
+export function loadWranglerConfig(configPath, { envName } = {}) {
+  const root = path.dirname(path.resolve(configPath));
+  const raw = parseJsonc(readFileSync(configPath, "utf8"));
+  let cfg = raw;
+  if (envName) {
+    const section = raw.env?.[envName];
+    if (!section) throw new Error(`wrangler.jsonc has no env.${envName} section`);
+    cfg = { ...raw, ...section };
+  }
+  if (!cfg.main?.endsWith(".py")) throw new Error("wrangler.jsonc: main must be a .py file");
+  if (!(cfg.compatibility_flags ?? []).includes("python_workers")) {
+    throw new Error('wrangler.jsonc: compatibility_flags must include "python_workers"');
+  }
+  const queues = cfg.queues ?? {};
+  return {
+    root,
+    name: cfg.name,
+    mainModule: path.resolve(root, cfg.main),
+    compatibilityDate: cfg.compatibility_date,
+    compatibilityFlags: cfg.compatibility_flags ?? [],
+    vars: cfg.vars ?? {},
+    d1Databases: (cfg.d1_databases ?? []).map((d) => ({
+      binding: d.binding,
+      databaseName: d.database_name,
+      databaseId: d.database_id,
+      migrationsDir: path.resolve(root, d.migrations_dir ?? "migrations"),
+    })),
+    r2Buckets: (cfg.r2_buckets ?? []).map((b) => ({ binding: b.binding, bucketName: b.bucket_name })),
+    queueProducers: (queues.producers ?? []).map((p) => ({ binding: p.binding, queue: p.queue })),
+    queueConsumers: (queues.consumers ?? []).map((c) => ({
+      queue: c.queue,
+      maxBatchSize: c.max_batch_size,
+      maxBatchTimeout: c.max_batch_timeout,
+      maxRetries: c.max_retries,
+      deadLetterQueue: c.dead_letter_queue,
+      retryDelay: c.retry_delay,
+    })),
+    assets: cfg.assets
+      ? {
+          directory: path.resolve(root, cfg.assets.directory),
+          binding: cfg.assets.binding,
+          runWorkerFirst: cfg.assets.run_worker_first ?? false,
+          htmlHandling: cfg.assets.html_handling ?? "auto-trailing-slash",
+          notFoundHandling: cfg.assets.not_found_handling ?? "none",
+        }
+      : null,
+  };
+}

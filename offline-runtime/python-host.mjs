@@ -1,0 +1,168 @@
+// The Python side of the offline runtime: the Worker's code in npm `pyodide` (the production
+// Pyodide line) with the vendored `workers` SDK, driven the way workerd drives a Python Worker:
+// a fresh `Default(ctx, env)` per event, fetch through RPC conversion, queue called relaxed.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadPyodide } from "pyodide";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+// Compatibility flags the vendored SDK reads, with the date workerd turns each on.
+const FLAG_ENABLE_DATES = {
+  python_request_headers_preserve_commas: "2026-02-17",
+};
+
+export function compatibilityFlags(date, explicitFlags) {
+  const flags = {};
+  for (const [flag, enableDate] of Object.entries(FLAG_ENABLE_DATES)) {
+    flags[flag] = date >= enableDate;
+  }
+  for (const flag of explicitFlags) {
+    if (flag.startsWith("disable_")) flags[flag.slice("disable_".length)] = false;
+    else flags[flag] = true;
+  }
+  return flags;
+}
+
+/** workerd's ExecutionContext: waitUntil() keeps the event alive for background work. */
+export class ExecutionContext {
+  #pending = [];
+
+  get [Symbol.toStringTag]() {
+    return "ExecutionContext";
+  }
+
+  waitUntil(promise) {
+    this.#pending.push(Promise.resolve(promise));
+  }
+
+  passThroughOnException() {}
+
+  get props() {
+    return {};
+  }
+
+  /** Settles every waitUntil() promise, reporting failures as workerd logs them. */
+  async drain(log) {
+    while (this.#pending.length) {
+      const batch = this.#pending.splice(0);
+      for (const result of await Promise.allSettled(batch)) {
+        if (result.status === "rejected") log.error("waitUntil() task failed", result.reason);
+      }
+    }
+  }
+}
+
+const currentContext = new AsyncLocalStorage();
+
+function patchWaitUntil(ctx) {
+  // Same contract as workerd's helper: a Python awaitable handed to waitUntil is copied so
+  // that it outlives the call, and destroyed once settled.
+  if (Object.prototype.toString.call(ctx) !== "[object ExecutionContext]" || ctx.__patched) return;
+  const original = ctx.waitUntil.bind(ctx);
+  ctx.waitUntil = (p) =>
+    original(
+      (async () => {
+        const owned = typeof p.copy === "function" ? p.copy() : p;
+        await owned;
+        if (typeof owned.destroy === "function") owned.destroy();
+      })(),
+    );
+  ctx.__patched = true;
+}
+
+export async function startPython({ config, env, log }) {
+  const started = performance.now();
+  const pyodide = await loadPyodide({
+    indexURL: path.dirname(require.resolve("pyodide/package.json")) + path.sep,
+    packages: [],
+    stdout: (line) => log.python(line),
+    stderr: (line) => log.python(line),
+  });
+
+  const mount = (hostDir, target) => {
+    pyodide.FS.mkdirTree(target);
+    pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: hostDir }, target);
+  };
+  const mainDir = path.dirname(config.mainModule);
+  mount(mainDir, "/session/main");
+  mount(config.pythonModulesDir, "/session/python_modules");
+  mount(path.join(here, "host"), "/session/offline_runtime");
+
+  pyodide.registerJsModule("_cloudflare_compat_flags", compatibilityFlags(config.compatibilityDate, config.compatibilityFlags));
+  pyodide.registerJsModule("_pyodide_entrypoint_helper", {
+    cloudflareWorkersModule: {
+      env,
+      waitUntil: (p) => {
+        const ctx = currentContext.getStore();
+        if (!ctx) throw new Error("waitUntil() called outside of an event");
+        ctx.waitUntil(p);
+      },
+    },
+    cloudflareSocketsModule: {},
+    doAnImport: async (name) => {
+      throw new Error(`the offline runtime cannot import the JavaScript module '${name}'`);
+    },
+    patchWaitUntil,
+    patch_env_helper: () => {
+      throw new Error("patch_env is not supported by the offline runtime");
+    },
+    workerEntrypoint: class WorkerEntrypoint {},
+  });
+
+  // The bundle root (the main module's folder) and python_modules/ are on sys.path in workerd.
+  pyodide.runPython(`
+import sys
+sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_runtime"]
+`);
+  const host = pyodide.pyimport("offline_runtime_host");
+  const mainName = path.basename(config.mainModule, ".py");
+  const mainModule = pyodide.pyimport(mainName);
+  const DefaultClass = mainModule.Default;
+  if (typeof DefaultClass !== "function") {
+    throw new Error(`There is no 'Default' class defined in the Python Worker's main module ${mainName}.py`);
+  }
+  const startupMs = performance.now() - started;
+
+  /** Run one event against a fresh Default(ctx, env), releasing proxies afterwards. */
+  async function withInstance(run) {
+    const ctx = new ExecutionContext();
+    return currentContext.run(ctx, async () => {
+      const instance = DefaultClass(ctx, env);
+      try {
+        return await run(instance, ctx);
+      } finally {
+        await ctx.drain(log);
+        instance.destroy();
+      }
+    });
+  }
+
+  return {
+    pyodide,
+    startupMs,
+
+    /** Calls Default.fetch(request) and returns the JS Response it produced. */
+    fetch(request) {
+      return withInstance(async (instance) => {
+        const result = await host.call_rpc_style(instance, "fetch", request);
+        return result;
+      });
+    },
+
+    /** Calls Default.queue(batch, env, ctx) relaxed, as workerd does. */
+    queue(batch) {
+      return withInstance(async (instance, ctx) => {
+        const handler = instance.queue;
+        try {
+          await handler.callRelaxed(batch, env, ctx);
+        } finally {
+          handler.destroy();
+        }
+      });
+    },
+  };
+}

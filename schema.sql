@@ -1,0 +1,35 @@
+-- The whole D1 schema: the migrations in migrations/ applied in order (a test keeps them equal).
+-- Jobs: one row per uploaded image. Status transitions are guarded in SQL by the store
+-- (src/imagejobs/jobs/queries.py); the CHECK lists every status of jobs/states.py.
+CREATE TABLE jobs (
+    id                    TEXT PRIMARY KEY,
+    owner                 TEXT NOT NULL,
+    status                TEXT NOT NULL
+                          CHECK (status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')),
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL,
+    started_at            TEXT,
+    completed_at          TEXT,
+    attempts              INTEGER NOT NULL DEFAULT 0,
+    original_key          TEXT NOT NULL,
+    original_name         TEXT NOT NULL,
+    original_size         INTEGER NOT NULL,
+    original_content_type TEXT NOT NULL,
+    original_width        INTEGER NOT NULL,
+    original_height       INTEGER NOT NULL,
+    original_sha256       TEXT NOT NULL,
+    result_key            TEXT,
+    result_size           INTEGER,
+    result_width          INTEGER,
+    result_height         INTEGER,
+    error_code            TEXT,
+    error_message         TEXT,
+    idempotency_key       TEXT
+);
+
+-- A user's jobs, newest first (listing and its cursor).
+CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC);
+
+-- One live job per user and Idempotency-Key.
+CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
