@@ -1,0 +1,28 @@
+"""Adam7 reassembly (spec 8.2): scatters each pass's converted output pixels into a full-size canvas.
+Imports nothing; works on 8-bit output samples, so it is independent of the input's bit depth."""
+
+
+class Adam7Canvas:
+    """The whole output image, `channels` bytes per pixel, filled pass by pass with strided slice
+    assignments (one per output channel per row, done in C by bytearray)."""
+
+    def __init__(self, width: int, height: int, channels: int) -> None:
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = bytearray(width * height * channels)
+
+    def place_rows(self, pixels: bytes, x0: int, dx: int, first_row: int, dy: int) -> None:
+        """Put consecutive pass rows (pass width = len(pixels) / rows) at image rows first_row,
+        first_row + dy, ...; pixel i of a pass row lands at column x0 + i*dx."""
+        channels = self.channels
+        line = self.width * channels
+        pass_width = (self.width - x0 + dx - 1) // dx
+        pass_line = pass_width * channels
+        y = first_row
+        for start in range(0, len(pixels), pass_line):
+            base = y * line + x0 * channels
+            stop = base + (pass_width - 1) * dx * channels + channels
+            for c in range(channels):
+                self.pixels[base + c : stop : dx * channels] = pixels[start + c : start + pass_line : channels]
+            y += dy

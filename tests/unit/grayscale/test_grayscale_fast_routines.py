@@ -1,0 +1,160 @@
+"""Each fast (SWAR / C-slice) routine against its plain twin in grayscale_reference, on edge and random rows."""
+
+import random
+
+import grayscale_reference as ref
+import pytest
+
+from grayscale import swar
+from grayscale.deinterlace import Adam7Canvas
+from grayscale.filters import ScanlineUnfilter
+from grayscale.luma import luma
+from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
+from grayscale.writer import filter_rows_sub
+from grayscale.wavefront import unfilter_average_run, unfilter_paeth_run
+
+EDGE_BYTES = [0, 1, 0x7F, 0x80, 0x81, 0xFE, 0xFF]
+LENGTHS = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 257]
+
+
+def rows_for(length: int, rng: random.Random) -> list[bytes]:
+    """Edge rows (constant edge values, alternating extremes) and random rows of one length."""
+    rows = [bytes([v]) * length for v in EDGE_BYTES]
+    rows.append(bytes((0xFF if i % 2 else 0) for i in range(length)))
+    rows += [bytes(rng.choice(EDGE_BYTES) for _ in range(length)) for _ in range(3)]
+    rows += [rng.randbytes(length) for _ in range(4)]
+    return rows
+
+
+def as_int(row: bytes) -> int:
+    return int.from_bytes(row, "little")
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_lane_arithmetic_matches_bytewise(length):
+    rng = random.Random(length)
+    rows = rows_for(length, rng)
+    for a in rows:
+        for b in rows[::3]:
+            assert swar.add_lanes(as_int(a), as_int(b), length).to_bytes(length, "little") == ref.add_bytes(a, b)
+            assert swar.sub_lanes(as_int(a), as_int(b), length).to_bytes(length, "little") == ref.sub_bytes(a, b)
+            assert swar.avg_lanes(as_int(a), as_int(b), length).to_bytes(length, "little") == ref.avg_bytes(a, b)
+
+
+# A row is a whole number of pixels whenever bpp > 1 (bpp = 1 also covers packed low bit depths).
+ROW_SHAPES = [(length, bpp) for length in LENGTHS for bpp in (1, 2, 3, 4, 6, 8) if length % bpp == 0]
+
+
+@pytest.mark.parametrize("length,bpp", ROW_SHAPES)
+def test_unfilter_each_type_matches_reference(length, bpp):
+    rng = random.Random(length * 10 + bpp)
+    rows = rows_for(length, rng)
+    for filter_type in range(5):
+        unfilter = ScanlineUnfilter(length, bpp)
+        prev = bytes(length)
+        expected, got = [], []
+        for raw in rows:
+            row = ref.unfilter_row(filter_type, raw, prev, bpp)
+            expected.append(row)
+            prev = row
+            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
+        got += unfilter.flush()
+        assert got == expected, f"filter type {filter_type}"
+
+
+@pytest.mark.parametrize("length", [3, 8, 12, 48])
+def test_unfilter_mixed_types_matches_reference(length):
+    rng = random.Random(length)
+    for bpp in (1, 3):
+        unfilter = ScanlineUnfilter(length, bpp)
+        prev = bytes(length)
+        expected, got = [], []
+        for _ in range(60):
+            filter_type = rng.choice([0, 1, 2, 3, 4, 3, 3, 4, 4])
+            raw = rng.randbytes(length)
+            prev = ref.unfilter_row(filter_type, raw, prev, bpp)
+            expected.append(prev)
+            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
+        got += unfilter.flush()
+        assert got == expected
+
+
+@pytest.mark.parametrize("run_decoder,filter_type", [(unfilter_average_run, 3), (unfilter_paeth_run, 4)])
+@pytest.mark.parametrize("rows,length,bpp", [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2)])
+def test_wavefront_runs_match_reference(run_decoder, filter_type, rows, length, bpp):
+    rng = random.Random(rows * length)
+    for prev in (bytes(length), rng.randbytes(length), b"\xff" * length):
+        raws = [rng.randbytes(length) for _ in range(rows)]
+        expected, above = [], prev
+        for raw in raws:
+            above = ref.unfilter_row(filter_type, raw, above, bpp)
+            expected.append(above)
+        assert run_decoder(raws, prev, bpp) == expected
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_luma_matches_reference(length):
+    rng = random.Random(length)
+    rows = rows_for(length, rng)
+    for r in rows[::2]:
+        for g in rows[1::3]:
+            b = rng.choice(rows)
+            assert luma(r, g, b) == ref.luma(r, g, b)
+
+
+def test_luma_exhaustive_extremes():
+    values = bytes(range(256))
+    for g in (0, 128, 255):
+        for b in (0, 77, 255):
+            assert luma(values, bytes([g]) * 256, bytes([b]) * 256) == ref.luma(values, bytes([g]) * 256, bytes([b]) * 256)
+
+
+@pytest.mark.parametrize("sample_bytes", [1, 2, 3, 6])
+def test_alpha_where_key_matches_reference(sample_bytes):
+    rng = random.Random(sample_bytes)
+    key = rng.randbytes(sample_bytes)
+    pixels = [key, rng.randbytes(sample_bytes)] + [bytes(k ^ (1 << rng.randrange(8)) if i == j else k for j, k in enumerate(key)) for i in range(sample_bytes)]
+    for _ in range(20):
+        samples = b"".join(rng.choice(pixels) for _ in range(rng.randrange(1, 50)))
+        assert _alpha_where_key(samples, sample_bytes, key) == ref.alpha_where_key(samples, sample_bytes, key)
+
+
+@pytest.mark.parametrize("bit_depth", [1, 2, 4])
+def test_unpack_matches_reference(bit_depth):
+    rng = random.Random(bit_depth)
+    table = _unpack_table(bit_depth, lambda v: v)
+    for width in (1, 2, 3, 7, 8, 9, 33):
+        row_bytes = (width * bit_depth + 7) // 8
+        rows = [rng.randbytes(row_bytes) for _ in range(3)]
+        expected = b"".join(bytes(ref.unpack_samples(row, bit_depth, width)) for row in rows)
+        assert _unpack(rows, width, table) == expected
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("line_pixels,rows", [(1, 1), (1, 5), (2, 3), (17, 4), (64, 2)])
+def test_output_sub_filter_matches_reference(channels, line_pixels, rows):
+    rng = random.Random(line_pixels * rows)
+    line = line_pixels * channels
+    pixels = rng.randbytes(line * rows)
+    expected = b"".join(
+        b"\x01" + ref.filter_row(1, pixels[i : i + line], bytes(line), channels) for i in range(0, len(pixels), line)
+    )
+    assert filter_rows_sub(pixels, line, channels) == expected
+
+
+@pytest.mark.parametrize("width,height", [(1, 1), (2, 2), (3, 5), (8, 8), (9, 9), (13, 7), (1, 17), (33, 2)])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_adam7_canvas_matches_reference(width, height, channels):
+    expected = bytearray(width * height * channels)
+    canvas = Adam7Canvas(width, height, channels)
+    passes = ref.adam7_positions(width, height)
+    for (x0, y0, dx, dy), positions in zip(ref.ADAM7, passes):
+        if not positions:
+            continue
+        pixels = bytearray()
+        for x, y in positions:
+            value = bytes(((x * 7 + y * 13 + c * 101) & 0xFF) for c in range(channels))
+            expected[(y * width + x) * channels : (y * width + x + 1) * channels] = value
+            pixels += value
+        canvas.place_rows(bytes(pixels), x0, dx, y0, dy)
+    assert canvas.pixels == expected
