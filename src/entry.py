@@ -1,0 +1,15 @@
+"""The Worker's entry point: wiring only. HTTP requests and queue batches (the job queue and
+its dead letter queue alike) go to imagejobs.platform.worker."""
+
+from workers import WorkerEntrypoint
+
+from imagejobs.platform.worker import handle_fetch, handle_queue
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await handle_fetch(request, self.env)
+
+    # workerd passes (batch, env, ctx) even to a class handler; use self.env.
+    async def queue(self, batch, env=None, ctx=None):
+        await handle_queue(batch, self.env)

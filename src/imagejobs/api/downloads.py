@@ -1,0 +1,33 @@
+"""Image download responses: ETag, conditional GET, and a Content-Disposition that is safe
+for any uploaded file name (RFC 6266 `filename` fallback plus RFC 5987 `filename*`)."""
+
+from urllib.parse import quote
+
+from ..jobs.ports import StoredBlob
+from .http import HttpRequest, HttpResponse
+
+
+def attachment_disposition(file_name: str) -> str:
+    ascii_name = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\;' else "_" for c in file_name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def grayscale_name(original_name: str) -> str:
+    stem = original_name[:-4] if original_name.lower().endswith(".png") else original_name
+    return f"{stem}-grayscale.png"
+
+
+def image_response(request: HttpRequest, blob: StoredBlob, file_name: str) -> HttpResponse:
+    headers = [
+        ("etag", blob.etag),
+        ("cache-control", "private, no-cache"),
+        ("x-content-type-options", "nosniff"),
+    ]
+    if request.header("if-none-match") == blob.etag:
+        return HttpResponse(304, headers)
+    return HttpResponse(
+        200,
+        [("content-type", "image/png"), ("content-length", str(len(blob.data))),
+         ("content-disposition", attachment_disposition(file_name)), *headers],
+        blob.data,
+    )

@@ -1,0 +1,144 @@
+"""One handler per route: parse the request, make one service call, serialize the answer."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from .. import VERSION
+from ..config import Settings
+from ..errors import BadRequest, PayloadTooLarge
+from ..jobs.service import JobService
+from ..jobs.states import JobStatus
+from ..jobs.uploads import validate_upload
+from .downloads import grayscale_name, image_response
+from .http import HttpRequest, HttpResponse, json_response
+from .openapi import openapi_document
+from .resources import job_resource, resource_etag
+
+# Multipart framing around the file (boundaries, part headers) on top of MAX_UPLOAD_BYTES:
+# a Content-Length beyond both is refused before the body is read.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+MAX_IDEMPOTENCY_KEY_CHARS = 255
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    settings: Settings
+    service: JobService
+    user: str | None
+
+
+async def health(ctx: Context, request: HttpRequest) -> HttpResponse:
+    return json_response(200, {"status": "ok", "version": VERSION})
+
+
+async def openapi(ctx: Context, request: HttpRequest) -> HttpResponse:
+    return json_response(200, openapi_document())
+
+
+async def me(ctx: Context, request: HttpRequest) -> HttpResponse:
+    return json_response(200, {"user": {"email": ctx.user}})
+
+
+async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
+    limit = ctx.settings.max_upload_bytes
+    length = request.header("content-length")
+    if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD_BYTES:
+        raise PayloadTooLarge(f"upload is {length} bytes; the limit is {limit}")
+    content_type = (request.header("content-type") or "").lower()
+    if not content_type.startswith("multipart/form-data") or request.body is None:
+        raise BadRequest("send the image as multipart/form-data with a file field named 'file'")
+    key = request.header("idempotency-key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY_CHARS and key.isprintable()):
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters")
+    upload = await request.body.read_file_field("file")
+    if upload is None:
+        raise BadRequest("the form has no file field named 'file'")
+    image = validate_upload(upload, max_bytes=limit, max_pixels=ctx.settings.max_pixels)
+    job, created = await ctx.service.submit(ctx.user, image, key)
+    location = f"/api/jobs/{job.id}"
+    return json_response(
+        202 if created else 200,
+        {"job": job_resource(job)},
+        [("location", location), ("retry-after", "1")],
+    )
+
+
+async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
+    job = await ctx.service.get(ctx.user, id)
+    body = {"job": job_resource(job)}
+    etag = resource_etag(body)
+    headers = [("etag", etag), ("cache-control", "private, no-cache")]
+    if not job.status.is_terminal:
+        headers.append(("retry-after", "1"))
+    if request.header("if-none-match") == etag:
+        return HttpResponse(304, headers)
+    return json_response(200, body, headers)
+
+
+async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:
+    limit = _page_size(request.query.get("limit"))
+    status = _status_filter(request.query.get("status"))
+    after = _decode_cursor(request.query.get("cursor"))
+    page = await ctx.service.list(ctx.user, limit=limit, status=status, after=after)
+    return json_response(200, {
+        "jobs": [job_resource(j) for j in page.jobs],
+        "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
+    }, [("cache-control", "private, no-cache")])
+
+
+async def get_result(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
+    job, blob = await ctx.service.result(ctx.user, id)
+    return image_response(request, blob, grayscale_name(job.original_name))
+
+
+async def get_original(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
+    job, blob = await ctx.service.original(ctx.user, id)
+    return image_response(request, blob, job.original_name)
+
+
+async def cancel_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
+    job = await ctx.service.cancel(ctx.user, id)
+    return json_response(200, {"job": job_resource(job)})
+
+
+async def delete_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
+    await ctx.service.delete(ctx.user, id)
+    return HttpResponse(204)
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def _status_filter(raw: str | None) -> JobStatus | None:
+    if raw is None:
+        return None
+    try:
+        return JobStatus(raw)
+    except ValueError:
+        raise BadRequest(f"status must be one of: {', '.join(s.value for s in JobStatus)}") from None
+
+
+def _encode_cursor(after: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(raw: str | None) -> tuple[str, str] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        created_at, job_id = value
+        if isinstance(created_at, str) and isinstance(job_id, str):
+            return created_at, job_id
+    except (ValueError, TypeError, binascii.Error):
+        pass
+    raise BadRequest("cursor is not one this API returned")

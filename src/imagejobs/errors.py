@@ -1,0 +1,108 @@
+"""Errors the service reports, each with a stable `code` and an HTTP `status`.
+
+Pure code raises these; exactly one place (api/error_mapping.py) turns them into responses.
+The docstring of each class is its default message. Imports nothing.
+"""
+
+
+class ApiError(Exception):
+    """Something went wrong."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str | None = None, *, details: dict | None = None):
+        self.message = message or (type(self).__doc__ or "").strip()
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class BadRequest(ApiError):
+    """The request is malformed."""
+
+    status = 400
+    code = "bad_request"
+
+
+class Unauthenticated(ApiError):
+    """Sign in first: this request carries no valid identity."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class NotFound(ApiError):
+    """No such resource."""
+
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    """This method is not allowed on this resource."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, allowed: list[str]):
+        super().__init__(f"allowed methods: {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+class Conflict(ApiError):
+    """The request conflicts with the resource's current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class NotReady(Conflict):
+    """The job has no result yet."""
+
+    code = "not_ready"
+
+
+class InvalidState(Conflict):
+    """The job is in a state that does not allow this."""
+
+    code = "invalid_state"
+
+
+class IdempotencyKeyReused(Conflict):
+    """This Idempotency-Key was already used with a different file."""
+
+    code = "idempotency_key_reused"
+
+
+class PayloadTooLarge(ApiError):
+    """The upload is too large."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    """Only PNG images are accepted."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InvalidImageUpload(ApiError):
+    """The PNG image is invalid."""
+
+    status = 422
+    code = "invalid_image"
+
+
+class ServiceUnavailable(ApiError):
+    """The service is not available right now."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class IdentityNotConfigured(ServiceUnavailable):
+    """No identity provider is configured: set ACCESS_TEAM_DOMAIN and ACCESS_AUD (or AUTH_MODE=dev locally)."""
+
+    code = "identity_not_configured"

@@ -1,0 +1,1 @@
+"""Jobs: their states, their store (named SQL over a `Database`), submission and processing."""

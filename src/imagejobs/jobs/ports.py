@@ -1,0 +1,50 @@
+"""The small interfaces the job code depends on; platform/ implements them over D1, R2 and
+Queues, and the unit tests over stdlib sqlite3 and in-memory stores. Imports nothing platform.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class Database(Protocol):
+    """A SQLite-dialect database (D1)."""
+
+    async def run(self, sql: str, *params: Any) -> int:
+        """Execute a statement; returns the number of rows it changed."""
+
+    async def first(self, sql: str, *params: Any) -> dict | None:
+        """The first row of a query, or None."""
+
+    async def all(self, sql: str, *params: Any) -> list[dict]:
+        """Every row of a query."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    data: bytes
+    etag: str
+    content_type: str | None
+
+
+class BlobStore(Protocol):
+    """An object store (R2)."""
+
+    async def put(self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str]) -> str:
+        """Store `data` under `key`; returns the object's HTTP ETag."""
+
+    async def get(self, key: str) -> StoredBlob | None:
+        """The object under `key`, or None."""
+
+    async def delete(self, *keys: str) -> None:
+        """Delete objects; missing keys are not an error."""
+
+
+class JobQueue(Protocol):
+    """The producer side of the job queue."""
+
+    async def send_job(self, job_id: str) -> None:
+        """Enqueue `{"jobId": job_id}` for processing."""
+
+
+class DuplicateKey(Exception):
+    """An insert violated a UNIQUE constraint (raised by every `Database`)."""

@@ -1,0 +1,159 @@
+"""The queue consumer's work (spec: API.md, "Processing"): one message, one job.
+
+Delivery is at least once, so every step is idempotent: a terminal job is acknowledged
+without work, a redelivered job is redone into the same result key, and the guarded
+transitions keep a cancelled or finished job from ever moving. Imports nothing platform.
+"""
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import grayscale
+
+from ..config import Settings
+from ..logs import log_event, user_hash
+from .model import ImageInfo, original_key, result_key
+from .ports import BlobStore
+from .store import JobStore, TransitionRejected
+
+# Backoff for transient failures: 2 s, 4 s, 8 s … capped, plus up to 1 s of jitter so that a
+# burst of failures does not come back as a burst.
+RETRY_BASE_SECONDS = 2
+RETRY_MAX_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What to do with the message: acknowledge it, or redeliver it after `retry_delay` s."""
+
+    retry_delay: int | None = None
+
+    @property
+    def ack(self) -> bool:
+        return self.retry_delay is None
+
+
+ACK = Decision()
+
+
+def retry_delay(attempt: int, *, jitter: Callable[[], float] = random.random) -> int:
+    """Delay before redelivering a message whose `attempt`-th delivery failed (1-based)."""
+    base = min(RETRY_BASE_SECONDS * 2 ** (max(attempt, 1) - 1), RETRY_MAX_SECONDS)
+    return int(base + jitter())
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help: the job fails at once with this error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def job_id_of(body: object) -> str | None:
+    """The job id of a queue message body `{"jobId": …}`, or None for a malformed body."""
+    job_id = body.get("jobId") if isinstance(body, dict) else None
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+class JobProcessor:
+    def __init__(
+        self,
+        store: JobStore,
+        blobs: BlobStore,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        convert: Callable[..., bytes] = grayscale.convert,
+    ):
+        self.store = store
+        self.blobs = blobs
+        self.settings = settings
+        self.sleep = sleep
+        self.convert = convert
+
+    async def process(self, body: object, attempt: int) -> Decision:
+        """Handle one delivery from the job queue."""
+        job_id = job_id_of(body)
+        if job_id is None:
+            log_event("job.bad_message", body=repr(body)[:200])
+            return ACK
+        job = await self.store.get(job_id)
+        if job is None or job.status.is_terminal:
+            # Deleted, or already finished by an earlier delivery: nothing to do.
+            log_event("job.skipped", job_id=job_id, status=job.status.value if job else "deleted")
+            return ACK
+        try:
+            job = await self.store.start_attempt(job_id)
+        except TransitionRejected:
+            return ACK  # became terminal (cancelled) in between
+        started = time.perf_counter()
+        user = user_hash(job.owner)
+        log_event("job.started", job_id=job_id, user=user, attempt=job.attempts)
+        try:
+            await self._convert(job_id, job.original.width, job.original.height)
+        except PermanentFailure as failure:
+            await self._fail(job_id, failure.code, failure.message)
+            log_event("job.failed", job_id=job_id, user=user, code=failure.code,
+                      duration_ms=_ms(started), outcome="failed")
+            return ACK
+        except TransitionRejected:
+            # Cancelled while converting: keep its state, drop the result we just wrote.
+            await self.blobs.delete(result_key(job_id))
+            log_event("job.abandoned", job_id=job_id, user=user, outcome="cancelled")
+            return ACK
+        except Exception as error:  # transient: record it, let the broker redeliver
+            message = f"{type(error).__name__}: {error}"
+            await self.store.record_error(job_id, "processing_failed", message)
+            delay = retry_delay(attempt)
+            log_event("job.retry", job_id=job_id, user=user, attempt=attempt, delay_s=delay,
+                      error=message, duration_ms=_ms(started), outcome="retry")
+            return Decision(retry_delay=delay)
+        log_event("job.completed", job_id=job_id, user=user, duration_ms=_ms(started), outcome="completed")
+        return ACK
+
+    async def _convert(self, job_id: str, width: int, height: int) -> None:
+        delay = self.settings.processing_delay_seconds
+        if delay:
+            await self.sleep(delay)
+        original = await self.blobs.get(original_key(job_id))
+        if original is None:
+            raise PermanentFailure("processing_failed", "the original image is no longer stored")
+        try:
+            gray = self.convert(original.data, max_pixels=self.settings.max_pixels)
+        except grayscale.InvalidImage as error:
+            raise PermanentFailure("invalid_image", f"the image cannot be decoded: {error}") from None
+        key = result_key(job_id)
+        await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
+        if delay:
+            await self.sleep(delay)
+        await self.store.complete(job_id, key, ImageInfo(len(gray), width, height))
+
+    async def _fail(self, job_id: str, code: str, message: str) -> None:
+        try:
+            await self.store.fail(job_id, code, message)
+        except TransitionRejected:
+            pass  # cancelled meanwhile: a terminal state is never overwritten
+
+    async def dead_letter(self, body: object) -> Decision:
+        """Handle a message that exhausted its retries: the job fails for good."""
+        job_id = job_id_of(body)
+        if job_id is None:
+            log_event("job.bad_message", queue="dead_letter", body=repr(body)[:200])
+            return ACK
+        job = await self.store.get(job_id)
+        if job is None or job.status.is_terminal:
+            return ACK
+        last = job.error_message or "no error was recorded"
+        await self._fail(job_id, "processing_failed", f"processing failed after {job.attempts} attempts; last error: {last}")
+        log_event("job.failed", job_id=job_id, user=user_hash(job.owner), code="processing_failed",
+                  attempts=job.attempts, outcome="dead_lettered")
+        return ACK
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,89 @@
+"""Every SQL statement of the job store, named, in one place (D1 is SQLite).
+
+State changes are generated from jobs/states.py so that the `status IN (…)` guard of each
+transition is exactly the table's sources for its target state.
+"""
+
+from .states import JobStatus, sources_of
+
+JOB_COLUMNS = (
+    "id, owner, status, created_at, updated_at, started_at, completed_at, attempts, "
+    "original_key, original_name, original_size, original_content_type, original_width, "
+    "original_height, original_sha256, result_key, result_size, result_width, result_height, "
+    "error_code, error_message, idempotency_key"
+)
+
+INSERT_JOB = (
+    "INSERT INTO jobs (id, owner, status, created_at, updated_at, attempts, original_key, "
+    "original_name, original_size, original_content_type, original_width, original_height, "
+    "original_sha256, idempotency_key) "
+    "VALUES (?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
+
+SELECT_OWNED_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND owner = ?"
+
+SELECT_BY_IDEMPOTENCY_KEY = (
+    f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ? AND idempotency_key = ?"
+)
+
+# A key older than the idempotency window is released so that it can name a new job.
+RELEASE_IDEMPOTENCY_KEY = (
+    "UPDATE jobs SET idempotency_key = NULL "
+    "WHERE owner = ? AND idempotency_key = ? AND created_at < ?"
+)
+
+DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
+
+# Newest first; the cursor is the (created_at, id) of the last row of the previous page, so
+# pages stay stable while new jobs are inserted at the top.
+LIST_JOBS = (
+    f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?1 "
+    "AND (?2 IS NULL OR status = ?2) "
+    "AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4)) "
+    "ORDER BY created_at DESC, id DESC LIMIT ?5"
+)
+
+
+def transition(target: JobStatus, assignments: tuple[str, ...], *, owned: bool = False) -> str:
+    """`UPDATE … SET status = target, <assignments> WHERE id = ? [AND owner = ?] AND status IN
+    (<legal sources of target>) RETURNING <row>`. Bind the assignment values, then the id
+    (then the owner). No row returned means the job was not in a source state."""
+    sources = ", ".join(f"'{s.value}'" for s in sources_of(target))
+    sets = ", ".join((f"status = '{target.value}'", *assignments))
+    owner_clause = " AND owner = ?" if owned else ""
+    return (
+        f"UPDATE jobs SET {sets} WHERE id = ?{owner_clause} AND status IN ({sources}) "
+        f"RETURNING {JOB_COLUMNS}"
+    )
+
+
+START_ATTEMPT = transition(
+    JobStatus.IN_PROGRESS,
+    ("attempts = attempts + 1", "started_at = COALESCE(started_at, ?)", "updated_at = ?",
+     "error_code = NULL", "error_message = NULL"),
+)
+
+COMPLETE = transition(
+    JobStatus.COMPLETED,
+    ("completed_at = ?", "updated_at = ?", "result_key = ?", "result_size = ?",
+     "result_width = ?", "result_height = ?", "error_code = NULL", "error_message = NULL"),
+)
+
+FAIL = transition(
+    JobStatus.FAILED,
+    ("completed_at = ?", "updated_at = ?", "error_code = ?", "error_message = ?"),
+)
+
+CANCEL_OWNED = transition(
+    JobStatus.CANCELLED,
+    ("completed_at = ?", "updated_at = ?"),
+    owned=True,
+)
+
+# The last transient error of a job that is still being retried (shown only once it fails).
+RECORD_ERROR = (
+    "UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? "
+    "WHERE id = ? AND status IN ('pending', 'in_progress')"
+)

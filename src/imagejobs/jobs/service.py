@@ -1,0 +1,117 @@
+"""What users do with jobs: submit, read, list, download, cancel, delete — owner-scoped.
+
+Another user's job is reported exactly as a missing one. Imports nothing platform.
+"""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from ..errors import IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
+from ..logs import log_event, user_hash
+from .model import ImageInfo, Job, new_job_id, original_key, result_key
+from .ports import BlobStore, DuplicateKey, JobQueue, StoredBlob
+from .states import JobStatus
+from .store import JobStore, NewJob, Page, TransitionRejected
+from .uploads import ValidImage
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+class JobService:
+    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue):
+        self.store = store
+        self.blobs = blobs
+        self.queue = queue
+
+    async def submit(self, owner: str, image: ValidImage, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Store the original, record the job, enqueue it. Returns (job, created)."""
+        digest = hashlib.sha256(image.data).hexdigest()
+        if idempotency_key is not None:
+            window_start = (datetime.now(UTC) - IDEMPOTENCY_WINDOW).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
+            if existing is not None:
+                return self._replay(existing, digest), False
+
+        job_id = new_job_id()
+        key = original_key(job_id)
+        await self.blobs.put(
+            key, image.data, content_type="image/png",
+            metadata={"job_id": job_id, "sha256": digest},
+        )
+        new = NewJob(
+            id=job_id, owner=owner, original_key=key, original_name=image.name,
+            original=ImageInfo(len(image.data), image.width, image.height), original_sha256=digest,
+            idempotency_key=idempotency_key,
+        )
+        try:
+            job = await self.store.insert(new)
+        except DuplicateKey:
+            # A concurrent request with the same Idempotency-Key won the race: use its job.
+            await self.blobs.delete(key)
+            winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
+            return self._replay(winner, digest), False
+        except BaseException:
+            await self.blobs.delete(key)
+            raise
+        try:
+            await self.queue.send_job(job_id)
+        except Exception as error:
+            # Nothing would ever process the job: take it back rather than leave it pending.
+            await self.store.delete_owned(owner, job_id)
+            await self.blobs.delete(key)
+            log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=str(error))
+            raise ServiceUnavailable("the job queue is unavailable; nothing was stored, try again") from error
+        log_event("job.submitted", job_id=job_id, user=user_hash(owner), size=len(image.data),
+                  width=image.width, height=image.height)
+        return job, True
+
+    @staticmethod
+    def _replay(existing: Job, digest: str) -> Job:
+        if existing.original_sha256 != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different file in the last 24 hours; use a new key"
+            )
+        return existing
+
+    async def get(self, owner: str, job_id: str) -> Job:
+        job = await self.store.get_owned(owner, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id}")
+        return job
+
+    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: tuple[str, str] | None) -> Page:
+        return await self.store.list(owner, limit=limit, status=status, after=after)
+
+    async def result(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:
+        job = await self.get(owner, job_id)
+        if job.status is not JobStatus.COMPLETED:
+            raise NotReady(f"job {job_id} is {job.status.value}; the result exists once it is completed",
+                           details={"job": job})
+        return job, await self._blob(result_key(job_id), job_id)
+
+    async def original(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:
+        job = await self.get(owner, job_id)
+        return job, await self._blob(original_key(job_id), job_id)
+
+    async def _blob(self, key: str, job_id: str) -> StoredBlob:
+        blob = await self.blobs.get(key)
+        if blob is None:
+            raise NotFound(f"the image of job {job_id} is no longer stored")
+        return blob
+
+    async def cancel(self, owner: str, job_id: str) -> Job:
+        job = await self.get(owner, job_id)
+        try:
+            cancelled = await self.store.cancel_owned(owner, job_id)
+        except TransitionRejected:
+            current = await self.get(owner, job_id)
+            raise InvalidState(f"job {job_id} is {current.status.value}; only pending or in-progress jobs can be cancelled",
+                               details={"job": current}) from None
+        log_event("job.cancelled", job_id=job_id, user=user_hash(owner), previous=job.status.value)
+        return cancelled
+
+    async def delete(self, owner: str, job_id: str) -> None:
+        job = await self.get(owner, job_id)
+        await self.blobs.delete(original_key(job.id), result_key(job.id))
+        await self.store.delete_owned(owner, job_id)
+        log_event("job.deleted", job_id=job_id, user=user_hash(owner))

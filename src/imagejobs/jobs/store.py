@@ -1,0 +1,103 @@
+"""The job store: reads and guarded state changes of job rows over a `Database`.
+
+Imports nothing platform; the SQL lives in queries.py.
+"""
+
+from dataclasses import dataclass
+
+from . import queries
+from .model import ImageInfo, Job, utc_now
+from .ports import Database
+from .states import JobStatus
+
+
+class TransitionRejected(Exception):
+    """The job was not in a state from which this transition is legal (or does not exist)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    id: str
+    owner: str
+    original_key: str
+    original_name: str
+    original: ImageInfo
+    original_sha256: str
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    jobs: list[Job]
+    next_after: tuple[str, str] | None  # (created_at, id) of the last job, if more may follow
+
+
+class JobStore:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def insert(self, job: NewJob, now: str | None = None) -> Job:
+        now = now or utc_now()
+        await self.db.run(
+            queries.INSERT_JOB,
+            job.id, job.owner, now, now, job.original_key, job.original_name,
+            job.original.size, job.original.content_type, job.original.width,
+            job.original.height, job.original_sha256, job.idempotency_key,
+        )
+        return await self.get(job.id)
+
+    async def get(self, job_id: str) -> Job | None:
+        row = await self.db.first(queries.SELECT_JOB, job_id)
+        return None if row is None else Job.from_row(row)
+
+    async def get_owned(self, owner: str, job_id: str) -> Job | None:
+        row = await self.db.first(queries.SELECT_OWNED_JOB, job_id, owner)
+        return None if row is None else Job.from_row(row)
+
+    async def find_by_idempotency_key(self, owner: str, key: str, *, created_after: str) -> Job | None:
+        """The job this key names, releasing the key first if it is older than the window."""
+        await self.db.run(queries.RELEASE_IDEMPOTENCY_KEY, owner, key, created_after)
+        row = await self.db.first(queries.SELECT_BY_IDEMPOTENCY_KEY, owner, key)
+        return None if row is None else Job.from_row(row)
+
+    async def list(
+        self, owner: str, *, limit: int, status: JobStatus | None = None,
+        after: tuple[str, str] | None = None,
+    ) -> Page:
+        created, job_id = after if after else (None, None)
+        rows = await self.db.all(
+            queries.LIST_JOBS, owner, status.value if status else None, created, job_id, limit + 1
+        )
+        jobs = [Job.from_row(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return Page(jobs, (jobs[-1].created_at, jobs[-1].id) if more else None)
+
+    async def delete_owned(self, owner: str, job_id: str) -> bool:
+        return await self.db.run(queries.DELETE_OWNED_JOB, job_id, owner) > 0
+
+    async def _transition(self, target: JobStatus, job_id: str, sql: str, *params) -> Job:
+        row = await self.db.first(sql, *params)
+        if row is None:
+            raise TransitionRejected(f"job {job_id} cannot move to {target.value}")
+        return Job.from_row(row)
+
+    async def start_attempt(self, job_id: str, now: str | None = None) -> Job:
+        now = now or utc_now()
+        return await self._transition(JobStatus.IN_PROGRESS, job_id, queries.START_ATTEMPT, now, now, job_id)
+
+    async def complete(self, job_id: str, result_key: str, result: ImageInfo, now: str | None = None) -> Job:
+        now = now or utc_now()
+        return await self._transition(
+            JobStatus.COMPLETED, job_id, queries.COMPLETE, now, now, result_key, result.size, result.width, result.height, job_id
+        )
+
+    async def fail(self, job_id: str, code: str, message: str, now: str | None = None) -> Job:
+        now = now or utc_now()
+        return await self._transition(JobStatus.FAILED, job_id, queries.FAIL, now, now, code, message, job_id)
+
+    async def cancel_owned(self, owner: str, job_id: str, now: str | None = None) -> Job:
+        now = now or utc_now()
+        return await self._transition(JobStatus.CANCELLED, job_id, queries.CANCEL_OWNED, now, now, job_id, owner)
+
+    async def record_error(self, job_id: str, code: str, message: str, now: str | None = None) -> None:
+        await self.db.run(queries.RECORD_ERROR, code, message, now or utc_now(), job_id)

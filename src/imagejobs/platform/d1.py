@@ -1,0 +1,44 @@
+"""`Database` over a D1 binding (as wrapped by the vendored workers SDK, which returns Python
+dicts/lists and None for null)."""
+
+from typing import Any
+
+from pyodide.ffi import JsException
+
+from ..jobs.ports import DuplicateKey
+
+
+class D1Database:
+    def __init__(self, binding):
+        self._db = binding
+
+    def _statement(self, sql: str, params: tuple[Any, ...]):
+        statement = self._db.prepare(sql)
+        return statement.bind(*params) if params else statement
+
+    async def run(self, sql: str, *params: Any) -> int:
+        try:
+            result = await self._statement(sql, params).run()
+        except JsException as error:
+            raise _translate(error) from error
+        return int(result["meta"]["changes"])
+
+    async def first(self, sql: str, *params: Any) -> dict | None:
+        try:
+            row = await self._statement(sql, params).first()
+        except JsException as error:
+            raise _translate(error) from error
+        return None if row is None else dict(row)
+
+    async def all(self, sql: str, *params: Any) -> list[dict]:
+        try:
+            result = await self._statement(sql, params).all()
+        except JsException as error:
+            raise _translate(error) from error
+        return [dict(row) for row in result["results"]]
+
+
+def _translate(error: JsException) -> Exception:
+    if "UNIQUE constraint failed" in str(error):
+        return DuplicateKey(str(error))
+    return error

@@ -1,0 +1,48 @@
+"""HTTP adapter: the runtime's `workers.Request` → `HttpRequest`, `HttpResponse` → `workers.Response`."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+from workers import Response
+
+from ..api.http import HttpRequest, HttpResponse
+from ..errors import BadRequest
+from ..jobs.uploads import Upload
+
+# Statuses whose responses must not carry a body (the Fetch standard rejects one).
+_NULL_BODY_STATUSES = {101, 204, 205, 304}
+
+
+class _FormBody:
+    """Reads a multipart body with the runtime's own parser (request.formData())."""
+
+    def __init__(self, request):
+        self._request = request
+
+    async def read_file_field(self, name: str) -> Upload | None:
+        try:
+            form = await self._request.form_data()
+        except Exception as error:  # the runtime raises TypeError for malformed multipart
+            raise BadRequest(f"malformed multipart/form-data body: {error}") from None
+        if name not in form:
+            return None
+        value = form[name]
+        if isinstance(value, str) or not hasattr(value, "bytes"):
+            raise BadRequest(f"the form field '{name}' must be a file, not text")
+        return Upload(name=str(getattr(value, "name", "") or ""), data=bytes(await value.bytes()))
+
+
+def to_http_request(request) -> HttpRequest:
+    url = urlsplit(request.url)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return HttpRequest(
+        method=str(request.method.value if hasattr(request.method, "value") else request.method),
+        path=url.path,
+        query=dict(parse_qsl(url.query, keep_blank_values=True)),
+        headers=headers,
+        body=_FormBody(request),
+    )
+
+
+def to_workers_response(response: HttpResponse) -> Response:
+    body = None if response.status in _NULL_BODY_STATUSES or not response.body else response.body
+    return Response(body, status=response.status, headers=response.headers)

@@ -1,0 +1,26 @@
+"""`BlobStore` over an R2 binding."""
+
+from ..jobs.ports import StoredBlob
+
+
+class R2BlobStore:
+    def __init__(self, binding):
+        self._bucket = binding
+
+    async def put(self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str]) -> str:
+        stored = await self._bucket.put(
+            key, data, {"httpMetadata": {"contentType": content_type}, "customMetadata": metadata}
+        )
+        return str(stored.httpEtag)
+
+    async def get(self, key: str) -> StoredBlob | None:
+        found = await self._bucket.get(key)
+        if found is None:
+            return None
+        data = bytes(await found.arrayBuffer())  # memoryview from the SDK → owned bytes
+        http_metadata = found.httpMetadata or {}
+        return StoredBlob(data=data, etag=str(found.httpEtag), content_type=http_metadata.get("contentType"))
+
+    async def delete(self, *keys: str) -> None:
+        if keys:
+            await self._bucket.delete(list(keys))

@@ -1,0 +1,41 @@
+"""Builds the service from a Worker's `env` and runs one event: an HTTP request or a batch."""
+
+from ..api.app import handle_request
+from ..api.error_mapping import error_response
+from ..config import ConfigError, Settings
+from ..errors import ServiceUnavailable
+from ..jobs.processing import JobProcessor
+from ..jobs.service import JobService
+from ..jobs.store import JobStore
+from .d1 import D1Database
+from .http import to_http_request, to_workers_response
+from .queues import QueueJobProducer, consume_batch
+from .r2 import R2BlobStore
+
+# Queue names of wrangler.jsonc: the job queue and its dead letter queue.
+JOB_QUEUE_NAME = "image-jobs"
+DEAD_LETTER_QUEUE_NAME = "image-dlq"
+
+
+def _settings(env) -> Settings:
+    return Settings.from_vars(lambda name: getattr(env, name, None))
+
+
+async def handle_fetch(request, env):
+    try:
+        settings = _settings(env)
+    except ConfigError as error:
+        return to_workers_response(error_response(ServiceUnavailable(f"the Worker is misconfigured: {error}")))
+    store = JobStore(D1Database(env.DB))
+    service = JobService(store, R2BlobStore(env.IMAGES_BUCKET), QueueJobProducer(env.JOB_QUEUE))
+    response = await handle_request(to_http_request(request), settings, service)
+    return to_workers_response(response)
+
+
+async def handle_queue(batch, env) -> None:
+    processor = JobProcessor(JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env))
+    handlers = {JOB_QUEUE_NAME: processor.process, DEAD_LETTER_QUEUE_NAME: lambda body, _attempt: processor.dead_letter(body)}
+    handler = handlers.get(str(batch.queue))
+    if handler is None:
+        raise RuntimeError(f"no consumer for queue {batch.queue!r}; expected one of {sorted(handlers)}")
+    await consume_batch(batch, handler)
