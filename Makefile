@@ -1,13 +1,18 @@
 # Two entry points for people: `make dev` runs the product, `make test` runs every test.
-# Both install what is missing (uv, Python deps, npm packages) and touch no network at run time.
+# Both install what is missing (uv, Python deps, npm packages, the Worker's vendored Python
+# packages) from the registries; nothing fetches from the network at run time.
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
+PYTHON_MODULES := .offline-runtime/python_modules
+PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps test unit
+.PHONY: deps dev dev-clean test unit e2e bench runtime-bench
+
+# --- installation ----------------------------------------------------------------------
 
 $(UV):
 	python3 -m venv .tools
@@ -17,9 +22,41 @@ $(UV):
 	$(UV) sync --frozen
 	touch $@
 
-deps: .venv/.synced
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The Worker's runtime dependencies (uv.lock, no dev group), as `pywrangler` vendors them
+# into python_modules/ for a deploy; the offline runtime mounts this folder.
+$(PYTHON_MODULES)/.vendored: .venv/.synced uv.lock
+	rm -rf $(PYTHON_MODULES)
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt > .offline-runtime/requirements.txt
+	$(UV) pip install --quiet --python .venv/bin/python --target $(PYTHON_MODULES) --no-deps -r .offline-runtime/requirements.txt
+	touch $@
+
+deps: .venv/.synced node_modules/.installed $(PYTHON_MODULES)/.vendored
+
+# --- running ---------------------------------------------------------------------------
+
+dev: deps
+	node offline-runtime/cli.mjs --port $(PORT)
+
+dev-clean: deps
+	node offline-runtime/cli.mjs --port $(PORT) --clean
+
+# --- tests -----------------------------------------------------------------------------
+
+test: deps
+	$(UV) run pytest
 
 unit: deps
 	$(UV) run pytest tests/unit
 
-test: unit
+e2e: deps
+	$(UV) run pytest tests/e2e
+
+bench: deps
+	$(UV) run python bench/run.py
+
+runtime-bench: deps
+	node offline-runtime/bench.mjs
