@@ -29,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 # The Worker's runtime dependencies (uv.lock, no dev group), as `pywrangler` vendors them
 # into python_modules/ for a deploy; the offline runtime mounts this folder.
 $(PYTHON_MODULES)/.vendored: .venv/.synced uv.lock
-	rm -rf $(PYTHON_MODULES)
+	rm -rf $(PYTHON_MODULES) && mkdir -p $(PYTHON_MODULES)
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --format requirements-txt > .offline-runtime/requirements.txt
 	$(UV) pip install --quiet --python .venv/bin/python --target $(PYTHON_MODULES) --no-deps -r .offline-runtime/requirements.txt
 	touch $@
