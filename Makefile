@@ -10,7 +10,7 @@ PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps dev dev-clean test unit e2e bench runtime-bench
+.PHONY: deps browser dev dev-clean test unit e2e web bench runtime-bench
 
 # --- installation ----------------------------------------------------------------------
 
@@ -36,6 +36,13 @@ $(PYTHON_MODULES)/.vendored: .venv/.synced uv.lock
 
 deps: .venv/.synced node_modules/.installed $(PYTHON_MODULES)/.vendored
 
+# Debian's Chromium for the page tests (Playwright drives it; it cannot download a browser).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+browser: $(CHROMIUM)
+
 # --- running ---------------------------------------------------------------------------
 
 dev: deps
@@ -46,7 +53,7 @@ dev-clean: deps
 
 # --- tests -----------------------------------------------------------------------------
 
-test: deps
+test: deps browser
 	$(UV) run pytest
 
 unit: deps
@@ -54,6 +61,9 @@ unit: deps
 
 e2e: deps
 	$(UV) run pytest tests/e2e
+
+web: deps browser
+	$(UV) run pytest tests/web
 
 bench: deps
 	$(UV) run python bench/run.py

@@ -1,4 +1,5 @@
-"""Black-box HTTP tests against the running Worker.
+"""Fixtures shared by the end-to-end (tests/e2e) and page (tests/web) suites: black-box HTTP
+against the running Worker.
 
 By default one offline runtime (offline-runtime/cli.mjs) is started for the session on a free
 port with its own empty state. Set WORKER_URL to run the same tests against another server,
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PROCESSING_DELAY_SECONDS = "0.5"
 
 
