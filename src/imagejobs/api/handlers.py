@@ -127,18 +127,18 @@ def _status_filter(raw: str | None) -> JobStatus | None:
         raise BadRequest(f"status must be one of: {', '.join(s.value for s in JobStatus)}") from None
 
 
-def _encode_cursor(after: tuple[str, str]) -> str:
+def _encode_cursor(after: tuple[str, int]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(raw: str | None) -> tuple[str, str] | None:
+def _decode_cursor(raw: str | None) -> tuple[str, int] | None:
     if not raw:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        created_at, job_id = value
-        if isinstance(created_at, str) and isinstance(job_id, str):
-            return created_at, job_id
+        created_at, seq = value
+        if isinstance(created_at, str) and type(seq) is int:
+            return created_at, seq
     except (ValueError, TypeError, binascii.Error):
         pass
     raise BadRequest("cursor is not one this API returned")

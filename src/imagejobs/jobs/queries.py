@@ -36,13 +36,14 @@ RELEASE_IDEMPOTENCY_KEY = (
 
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
 
-# Newest first; the cursor is the (created_at, id) of the last row of the previous page, so
-# pages stay stable while new jobs are inserted at the top.
+# Newest first, ties (same millisecond) broken by insertion order (rowid). The cursor is the
+# (created_at, rowid) of the last row of the previous page, so pages stay stable while new
+# jobs are inserted at the top.
 LIST_JOBS = (
-    f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?1 "
+    f"SELECT {JOB_COLUMNS}, rowid AS seq FROM jobs WHERE owner = ?1 "
     "AND (?2 IS NULL OR status = ?2) "
-    "AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND id < ?4)) "
-    "ORDER BY created_at DESC, id DESC LIMIT ?5"
+    "AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND rowid < ?4)) "
+    "ORDER BY created_at DESC, rowid DESC LIMIT ?5"
 )
 
 

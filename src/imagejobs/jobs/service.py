@@ -79,7 +79,7 @@ class JobService:
             raise NotFound(f"no job {job_id}")
         return job
 
-    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: tuple[str, str] | None) -> Page:
+    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: tuple[str, int] | None) -> Page:
         return await self.store.list(owner, limit=limit, status=status, after=after)
 
     async def result(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:

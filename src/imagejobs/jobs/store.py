@@ -29,7 +29,7 @@ class NewJob:
 @dataclass(frozen=True, slots=True)
 class Page:
     jobs: list[Job]
-    next_after: tuple[str, str] | None  # (created_at, id) of the last job, if more may follow
+    next_after: tuple[str, int] | None  # (created_at, rowid) of the last job, if more may follow
 
 
 class JobStore:
@@ -62,15 +62,15 @@ class JobStore:
 
     async def list(
         self, owner: str, *, limit: int, status: JobStatus | None = None,
-        after: tuple[str, str] | None = None,
+        after: tuple[str, int] | None = None,
     ) -> Page:
-        created, job_id = after if after else (None, None)
+        created, seq = after if after else (None, None)
         rows = await self.db.all(
-            queries.LIST_JOBS, owner, status.value if status else None, created, job_id, limit + 1
+            queries.LIST_JOBS, owner, status.value if status else None, created, seq, limit + 1
         )
-        jobs = [Job.from_row(r) for r in rows[:limit]]
+        page = rows[:limit]
         more = len(rows) > limit
-        return Page(jobs, (jobs[-1].created_at, jobs[-1].id) if more else None)
+        return Page([Job.from_row(r) for r in page], (page[-1]["created_at"], page[-1]["seq"]) if more else None)
 
     async def delete_owned(self, owner: str, job_id: str) -> bool:
         return await self.db.run(queries.DELETE_OWNED_JOB, job_id, owner) > 0

@@ -75,6 +75,14 @@ def test_listing_is_newest_first_and_pages_stay_stable_under_inserts(store, run,
     assert [j.id for j in third.jobs] == ["j0"] and third.next_after is None
 
 
+def test_jobs_created_in_the_same_millisecond_list_in_insertion_order(store, run):
+    for name in ("z", "a", "m"):
+        run(store.insert(new_job(name), now="2026-01-01T00:00:00.000Z"))
+    first = run(store.list("a@example.com", limit=2))
+    rest = run(store.list("a@example.com", limit=2, after=first.next_after))
+    assert [j.id for j in first.jobs + rest.jobs] == ["m", "a", "z"]
+
+
 def test_listing_filters_by_status_and_owner(store, run):
     run(store.insert(new_job("a1")))
     run(store.insert(new_job("a2")))
