@@ -6,6 +6,7 @@ port with its own empty state. Set WORKER_URL to run the same tests against anot
 e.g. `wrangler dev` or a deployment in dev mode (start it with PROCESSING_DELAY_SECONDS=0.5).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -40,33 +41,39 @@ def _wait_ready(url: str, process: subprocess.Popen | None, log: Path | None, ti
     raise RuntimeError(f"{url} was not ready within {timeout} s" + (f":\n{log.read_text()}" if log else ""))
 
 
-@pytest.fixture(scope="session")
-def runtime(tmp_path_factory):
-    """(base URL, runtime log path or None, state folder or None)."""
-    if os.environ.get("WORKER_URL"):
-        url = os.environ["WORKER_URL"].rstrip("/")
-        _wait_ready(url, None, None)
-        yield url, None, None
-        return
-    state = tmp_path_factory.mktemp("state")
-    log = tmp_path_factory.mktemp("logs") / "offline-runtime.log"
+@contextlib.contextmanager
+def launch_runtime(folder: Path, variables: dict[str, str], extra_args: tuple[str, ...] = ()):
+    """Start an offline runtime with its own state in `folder`; yields (url, log path)."""
+    state, log = folder / "state", folder / "offline-runtime.log"
     port = _free_port()
+    command = ["node", "offline-runtime/cli.mjs", "--port", str(port), "--persist-to", str(state), *extra_args]
+    for name, value in variables.items():
+        command += ["--var", f"{name}:{value}"]
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["node", "offline-runtime/cli.mjs", "--port", str(port), "--persist-to", str(state),
-             "--var", f"PROCESSING_DELAY_SECONDS:{PROCESSING_DELAY_SECONDS}"],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield url, log, state
+        yield url, log
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory):
+    """(base URL, runtime log path or None, state folder or None) of the shared server."""
+    if os.environ.get("WORKER_URL"):
+        url = os.environ["WORKER_URL"].rstrip("/")
+        _wait_ready(url, None, None)
+        yield url, None, None
+        return
+    folder = tmp_path_factory.mktemp("runtime")
+    with launch_runtime(folder, {"PROCESSING_DELAY_SECONDS": PROCESSING_DELAY_SECONDS}) as (url, log):
+        yield url, log, folder / "state"
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from ..errors import ServiceUnavailable
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
+from .access import access_verifier
 from .d1 import D1Database
 from .http import to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
@@ -24,11 +25,12 @@ def _settings(env) -> Settings:
 async def handle_fetch(request, env):
     try:
         settings = _settings(env)
+        verifier = access_verifier(settings)
     except ConfigError as error:
         return to_workers_response(error_response(ServiceUnavailable(f"the Worker is misconfigured: {error}")))
     store = JobStore(D1Database(env.DB))
     service = JobService(store, R2BlobStore(env.IMAGES_BUCKET), QueueJobProducer(env.JOB_QUEUE))
-    response = await handle_request(to_http_request(request), settings, service)
+    response = await handle_request(to_http_request(request), settings, service, verifier)
     return to_workers_response(response)
 
 
