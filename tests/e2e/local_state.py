@@ -1,0 +1,30 @@
+"""Read-only views of the offline runtime's persisted D1 and R2 state (Miniflare's SQLite
+files), to prove what an operation stored — or that it stored nothing."""
+
+import sqlite3
+from pathlib import Path
+
+
+class LocalState:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _query(self, pattern: str, sql: str) -> list[tuple]:
+        rows = []
+        for file in sorted(self.folder.glob(pattern)):
+            if file.name == "metadata.sqlite":
+                continue
+            connection = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            try:
+                rows += connection.execute(sql).fetchall()
+            except sqlite3.OperationalError:
+                pass  # another object's database, without this table
+            finally:
+                connection.close()
+        return rows
+
+    def r2_keys(self) -> set[str]:
+        return {key for (key,) in self._query("r2/miniflare-R2BucketObject/*.sqlite", "SELECT key FROM _mf_objects")}
+
+    def job_ids(self) -> set[str]:
+        return {job_id for (job_id,) in self._query("d1/miniflare-D1DatabaseObject/*.sqlite", "SELECT id FROM jobs")}
