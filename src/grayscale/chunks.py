@@ -10,6 +10,7 @@ from .header import MAX_CHUNK_LENGTH, check_signature
 
 _CHUNK_HEAD = struct.Struct(">I4s")
 _CRC = struct.Struct(">I")
+VERIFY_FIRST_BYTES = 1 << 20  # chunks up to this size are buffered so their CRC is checked before use
 _ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -39,20 +40,22 @@ class ByteSource:
         self._pos = end
         return view
 
+    def contiguous(self, size: int) -> bool:
+        """Whether the next `size` bytes are already held in one input piece (a slice costs nothing)."""
+        return len(self._current) - self._pos >= size
+
     def read_upto(self, size: int) -> bytes:
         """Exactly `size` bytes, or fewer only when the input ends."""
         first = self.read_some(size)
         if len(first) == size or not first:
             return first
-        parts = [first]
-        missing = size - len(first)
-        while missing:
-            part = self.read_some(missing)
+        gathered = bytearray(first)  # one growing buffer: tiny input pieces must not cost an object each
+        while len(gathered) < size:
+            part = self.read_some(size - len(gathered))
             if not part:
                 break
-            parts.append(part)
-            missing -= len(part)
-        return b"".join(parts)
+            gathered += part
+        return bytes(gathered)
 
 
 def read_signature(source: ByteSource) -> None:
@@ -80,12 +83,22 @@ class ChunkReader:
         return bytes(chunk_type), length
 
     def read_payload(self, chunk_type: bytes, length: int) -> bytes:
-        """The whole payload (callers bound `length` first), CRC-checked."""
-        payload = bytes(self._source.read_upto(length))
+        """The whole payload (callers bound `length` first), CRC-checked; may be a memoryview."""
+        payload = self._source.read_upto(length)
         if len(payload) < length:
             raise InvalidImage("truncated", f"the file ends inside the {chunk_type.decode()} chunk")
         self._check_crc(chunk_type, zlib.crc32(payload, zlib.crc32(chunk_type)))
         return payload
+
+    def iter_verified_payload(self, chunk_type: bytes, length: int) -> Iterator[memoryview]:
+        """The payload, CRC-checked before any of it is handed out whenever that is cheap: when it is
+        at most VERIFY_FIRST_BYTES or already contiguous in memory (always, for convert()). Otherwise
+        (a huge chunk arriving in small pieces) it is streamed and its CRC checked after the last piece,
+        so a corrupt byte may first surface as another InvalidImage code."""
+        if length <= VERIFY_FIRST_BYTES or self._source.contiguous(length):
+            yield self.read_payload(chunk_type, length)
+        else:
+            yield from self.iter_payload(chunk_type, length)
 
     def iter_payload(self, chunk_type: bytes, length: int, piece_size: int = 1 << 16) -> Iterator[memoryview]:
         """The payload in pieces of at most `piece_size` bytes; the CRC is checked after the last piece

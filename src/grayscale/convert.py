@@ -184,7 +184,7 @@ def convert_stream(
     yield decoder.writer.header()
     chunk_type = b"IDAT"
     while chunk_type == b"IDAT":  # spec 5.6: IDAT chunks are consecutive
-        for piece in reader.iter_payload(chunk_type, length):
+        for piece in reader.iter_verified_payload(chunk_type, length):
             for inflated in inflater.feed(piece):
                 ready = decoder.feed(inflated)
                 if ready:

@@ -146,7 +146,7 @@ def validate_palette(info: PngInfo, payload: bytes) -> bytes:
         raise InvalidImage(
             "bad_palette", f"PLTE has {len(payload) // 3} entries, more than bit depth {info.bit_depth} can index"
         )
-    return payload
+    return bytes(payload)
 
 
 def validate_transparency(info: PngInfo, payload: bytes, palette: bytes | None) -> bytes:
@@ -166,4 +166,4 @@ def validate_transparency(info: PngInfo, payload: bytes, palette: bytes | None) 
             "bad_transparency",
             f"tRNS for colour type {info.color_type} must be {expected[info.color_type]} bytes, found {len(payload)}",
         )
-    return payload
+    return bytes(payload)
