@@ -102,9 +102,17 @@ function d1Value(value) {
 // ---------------------------------------------------------------------------------- R2
 
 export class R2Bucket {
-  constructor(gateway, binding) {
+  constructor(gateway, binding, faults = []) {
     this.gateway = gateway;
     this.path = `/r2/${encodeURIComponent(binding)}/`;
+    this.faults = faults;
+  }
+
+  #maybeFail(method, key) {
+    // Simulated outages (cli --inject-fault) for testing how the Worker copes with them.
+    if (this.faults.some((f) => f.method === method && key.startsWith(f.keyPrefix))) {
+      throw new Error(`injected fault: R2 ${method}(${key}) is unavailable`);
+    }
   }
 
   #url(key) {
@@ -112,6 +120,7 @@ export class R2Bucket {
   }
 
   async put(key, value, options = {}) {
+    this.#maybeFail("put", key);
     const body = await bodyBytes(value);
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "PUT",
@@ -124,6 +133,7 @@ export class R2Bucket {
   }
 
   async get(key, options = {}) {
+    this.#maybeFail("get", key);
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "GET",
       headers: { "x-r2-options": JSON.stringify(options ?? {}) },

@@ -3,6 +3,7 @@
 // its code in Pyodide (npm `pyodide`), its D1, R2 and Queues in Miniflare (real workerd).
 // Usage: node offline-runtime/cli.mjs [--port 8787] [--host 127.0.0.1] [--config wrangler.jsonc]
 //        [--persist-to .wrangler/state/v3] [--clean] [--var NAME:VALUE ...] [--quiet]
+//        [--inject-fault BINDING.get=KEY_PREFIX ...]   (simulated R2 outages, for tests)
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     clean: { type: "boolean", default: false },
     var: { type: "string", multiple: true, default: [] },
     quiet: { type: "boolean", default: false },
+    "inject-fault": { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -49,6 +51,17 @@ function envVars(config, overrides) {
     vars[item.slice(0, colon)] = item.slice(colon + 1);
   }
   return vars;
+}
+
+/** `IMAGES_BUCKET.get=originals/` → { IMAGES_BUCKET: [{ method: "get", keyPrefix: "originals/" }] } */
+function parseFaults(specs) {
+  const faults = {};
+  for (const spec of specs) {
+    const match = spec.match(/^([A-Za-z_][A-Za-z0-9_]*)\.(get|put)=(.*)$/);
+    if (!match) throw new Error(`--inject-fault expects BINDING.get=PREFIX or BINDING.put=PREFIX, got ${spec}`);
+    (faults[match[1]] ??= []).push({ method: match[2], keyPrefix: match[3] });
+  }
+  return faults;
 }
 
 async function main() {
@@ -76,7 +89,9 @@ async function main() {
 
   const env = envVars(config, args.var);
   for (const d of config.d1Databases) env[d.binding] = new D1Database(gateway, d.binding);
-  for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gateway, b.binding);
+  const faults = parseFaults(args["inject-fault"]);
+  for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gateway, b.binding, faults[b.binding]);
+  for (const [binding, list] of Object.entries(faults)) log.info(`injecting faults into ${binding}: ${JSON.stringify(list)}`);
   for (const q of config.queueProducers) env[q.binding] = new WorkerQueue(gateway, q.binding);
 
   const python = await startPython({ config, env, log });

@@ -36,6 +36,7 @@ const ui = {
   jobsStatus: $("jobs-status"),
   jobsHeading: $("jobs-heading"),
   jobCount: $("job-count"),
+  jobsOwner: $("jobs-owner"),
   loadMore: $("load-more"),
   announcer: $("announcer"),
   template: $("job-template"),
@@ -720,7 +721,7 @@ function updateEmptyState() {
   } else {
     ui.jobsStatus.hidden = true;
   }
-  ui.jobCount.textContent = count ? `${count}${state.nextCursor ? "+" : ""} shown` : "";
+  ui.jobCount.textContent = count ? `· ${count}${state.nextCursor ? "+" : ""} shown` : "";
 }
 
 // --- history ---------------------------------------------------------------------------
@@ -851,6 +852,7 @@ async function useDevUser(value) {
   } catch (error) {
     ui.devInput.setAttribute("aria-invalid", "true");
     resetSession();
+    ui.jobsOwner.textContent = "";
     setUploadsEnabled(false);
     ui.jobsStatus.textContent = "Choose a dev user to see their jobs.";
     showAlert(describe(error), { title: "That dev user cannot be used:" });
@@ -859,6 +861,7 @@ async function useDevUser(value) {
 
 function startSession() {
   resetSession();
+  ui.jobsOwner.textContent = state.mode === "dev" ? state.devUser : ui.userEmail.textContent;
   setUploadsEnabled(true);
   loadPage(null);
 }

@@ -35,6 +35,7 @@ def compile_template(template: str) -> re.Pattern:
 
 class Router:
     def __init__(self, routes: list[Route]):
+        self.routes = tuple(routes)
         by_template: dict[str, dict[str, Route]] = {}
         for route in routes:
             by_template.setdefault(route.template, {})[route.method] = route
