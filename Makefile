@@ -54,9 +54,11 @@ dev-clean: deps
 # --- tests -----------------------------------------------------------------------------
 
 test: deps browser
+	node --test offline-runtime/test/
 	$(UV) run pytest
 
 unit: deps
+	node --test offline-runtime/test/
 	$(UV) run pytest tests/unit
 
 e2e: deps

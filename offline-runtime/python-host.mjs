@@ -74,14 +74,29 @@ function patchWaitUntil(ctx) {
   ctx.__patched = true;
 }
 
+/** Runs `load` with fetch() refusing every request: Pyodide must load from disk alone. */
+async function withoutNetwork(load) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input) => {
+    throw new Error(`the offline runtime must not fetch at start-up (asked for ${input})`);
+  };
+  try {
+    return await load();
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+}
+
 export async function startPython({ config, env, log }) {
   const started = performance.now();
-  const pyodide = await loadPyodide({
-    indexURL: path.dirname(require.resolve("pyodide/package.json")) + path.sep,
-    packages: [],
-    stdout: (line) => log.python(line),
-    stderr: (line) => log.python(line),
-  });
+  const pyodide = await withoutNetwork(() =>
+    loadPyodide({
+      indexURL: path.dirname(require.resolve("pyodide/package.json")) + path.sep,
+      packages: [],
+      stdout: (line) => log.python(line),
+      stderr: (line) => log.python(line),
+    }),
+  );
 
   const mount = (hostDir, target) => {
     pyodide.FS.mkdirTree(target);

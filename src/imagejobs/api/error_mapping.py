@@ -1,5 +1,7 @@
 """The one place where exceptions become HTTP responses (spec: API.md error body)."""
 
+import traceback
+
 from ..errors import ApiError, MethodNotAllowed
 from ..logs import log_event
 from .http import HttpResponse, json_response
@@ -9,7 +11,8 @@ from .resources import job_resource
 def error_response(error: Exception) -> HttpResponse:
     """`{"error": {"code", "message"}}` with the error's status; unknown errors are 500s."""
     if not isinstance(error, ApiError):
-        log_event("api.internal_error", error=f"{type(error).__name__}: {error}")
+        log_event("api.internal_error", error=f"{type(error).__name__}: {error}",
+                  traceback="".join(traceback.format_exception(error)))
         error = ApiError("an internal error occurred; it has been logged")
     body: dict = {"error": {"code": error.code, "message": error.message}}
     headers: list[tuple[str, str]] = []

@@ -143,3 +143,19 @@ def test_listing_pages_through_a_users_jobs(run, service):
     _, rest = call(run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2", "cursor": page["next_cursor"]}, headers=USER))
     assert [j["id"] for j in page["jobs"] + rest["jobs"]] == ids[::-1]
     assert rest["next_cursor"] is None
+
+
+def test_an_unexpected_error_is_a_500_with_a_generic_message_and_a_logged_traceback(run, service, capsys):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database fell over")
+
+    service.store.get_owned = broken
+    response, body = call(run, service, HttpRequest("GET", "/api/jobs/abc", headers=USER))
+    assert response.status == 500
+    assert body["error"]["code"] == "internal_error"
+    assert "fell over" not in body["error"]["message"]  # internals stay in the logs
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    internal = next(e for e in logged if e["event"] == "api.internal_error")
+    assert "database fell over" in internal["traceback"]
+    request = next(e for e in logged if e["event"] == "http.request")
+    assert request["status"] == 500 and request["route"] == "/api/jobs/{id}" and "@" not in request["user"]
