@@ -135,7 +135,9 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
 `);
   const host = pyodide.pyimport("offline_runtime_host");
   const mainName = path.basename(config.mainModule, ".py");
+  const importStarted = performance.now();
   const mainModule = pyodide.pyimport(mainName);
+  const mainImportMs = performance.now() - importStarted;
   const DefaultClass = mainModule.Default;
   if (typeof DefaultClass !== "function") {
     throw new Error(`There is no 'Default' class defined in the Python Worker's main module ${mainName}.py`);
@@ -159,6 +161,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
   return {
     pyodide,
     startupMs,
+    mainImportMs,
 
     /** Calls Default.fetch(request) and returns the JS Response it produced. */
     fetch(request) {

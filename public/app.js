@@ -732,6 +732,7 @@ async function loadPage(cursor) {
   if (cursor) params.set("cursor", cursor);
   ui.loadMore.disabled = true;
   ui.loadMore.textContent = "Loading…";
+  ui.jobs.setAttribute("aria-busy", "true");
   try {
     const response = await api(`/api/jobs?${params}`, { signal: session.abort.signal });
     const body = await response.json();
@@ -750,8 +751,11 @@ async function loadPage(cursor) {
     showAlert(describe(error), { title: "Your jobs could not be loaded:" });
     if (error.status === 401 || error.status === 503) identityProblem(error);
   } finally {
-    ui.loadMore.disabled = false;
-    ui.loadMore.textContent = "Load more";
+    if (session === state.session) {
+      ui.loadMore.disabled = false;
+      ui.loadMore.textContent = "Load more";
+      ui.jobs.setAttribute("aria-busy", "false");
+    }
   }
 }
 
@@ -765,6 +769,7 @@ function resetSession() {
   state.nextCursor = null;
   state.session = { abort: new AbortController() };
   ui.loadMore.hidden = true;
+  ui.jobs.setAttribute("aria-busy", "true");
   ui.jobsStatus.hidden = false;
   ui.jobsStatus.textContent = "Loading your jobs…";
 }

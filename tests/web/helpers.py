@@ -57,7 +57,7 @@ def open_as(page: Page, base_url: str, email: str) -> None:
     field.fill(email)
     field.press("Enter")
     expect(page.locator("#jobs-owner")).to_have_text(email)
-    expect(page.locator("#jobs-status")).not_to_have_text("Loading your jobs…")
+    expect(page.locator("#jobs")).to_have_attribute("aria-busy", "false")
     expect(page.locator("#drop-zone")).to_be_enabled()
 
 
