@@ -36,3 +36,14 @@ def png_with_corrupt_data(width: int = 16, height: int = 16) -> bytes:
 def luma_of(png: bytes) -> bytes:
     """Pillow's convert("L") of an image: the reference grayscale pixels."""
     return Image.open(io.BytesIO(png)).convert("L").tobytes()
+
+
+def large_photo(width: int, height: int) -> bytes:
+    """A large photo-like RGB image built with Pillow's C operations (gradients and noise)."""
+    red = Image.linear_gradient("L").resize((width, height))
+    green = Image.radial_gradient("L").resize((width, height))
+    noise = Image.effect_noise((width, height), 48)
+    blue = Image.blend(red.transpose(Image.Transpose.FLIP_LEFT_RIGHT), noise, 0.5)
+    out = io.BytesIO()
+    Image.merge("RGB", (red, green, blue)).save(out, format="PNG")
+    return out.getvalue()

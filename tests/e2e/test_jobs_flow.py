@@ -6,7 +6,7 @@ import time
 import pytest
 from PIL import Image
 
-from .images import luma_of, photo_like, png_with_corrupt_data
+from .images import large_photo, luma_of, photo_like, png_with_corrupt_data
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -118,3 +118,13 @@ def test_result_before_completion_is_409_not_ready_with_the_job(user):
     body = response.json()
     assert body["error"]["code"] == "not_ready"
     assert body["job"]["id"] == job["id"] and body["job"]["status"] not in TERMINAL
+
+
+def test_a_large_photo_converts_exactly_through_the_runtime(user):
+    original = large_photo(2048, 1536)
+    job = user.upload(original, name="large.png").json()["job"]
+    done, _ = user.wait_until_terminal(job["id"], timeout=180, interval=0.5)
+    assert done["status"] == "completed", done
+    result = Image.open(io.BytesIO(user.http.get(done["links"]["result"]).content))
+    assert result.mode == "L" and result.size == (2048, 1536)
+    assert result.tobytes() == luma_of(original)
