@@ -195,7 +195,7 @@ def test_a_non_png_is_refused_in_the_page_and_nothing_is_sent(page, base_url, em
     expect(page.locator(".upload-row")).to_have_count(0)
     assert posts == []
     page.get_by_role("button", name="Dismiss messages").click()
-    expect(alert).to_be_empty()
+    expect(page.locator("#alerts")).to_be_empty()
 
 
 def test_a_file_over_20_mib_is_refused_in_the_page(page, base_url, email, tmp_path):
@@ -244,7 +244,7 @@ def test_upload_progress_is_shown_while_the_bytes_go_up(page, context, base_url,
     row = page.locator(".upload-row")
     expect(row).to_be_visible()
     expect(row.get_by_role("progressbar", name="Uploading big.png")).to_be_visible()
-    page.wait_for_function("window.__progress.some(v => v > 0 && v < 100)")
+    page.wait_for_function("() => window.__progress.some(v => v > 0 && v < 100)")
     shot(page, "02b-uploading")
     job = card(page, "big.png")
     expect(job).to_have_count(1, timeout=30_000)
