@@ -26,5 +26,12 @@ class LocalState:
     def r2_keys(self) -> set[str]:
         return {key for (key,) in self._query("r2/miniflare-R2BucketObject/*.sqlite", "SELECT key FROM _mf_objects")}
 
-    def job_ids(self) -> set[str]:
-        return {job_id for (job_id,) in self._query("d1/miniflare-D1DatabaseObject/*.sqlite", "SELECT id FROM jobs")}
+    def job_ids(self, owner: str | None = None) -> set[str]:
+        sql = "SELECT id, owner FROM jobs"
+        rows = self._query("d1/miniflare-D1DatabaseObject/*.sqlite", sql)
+        return {job_id for job_id, job_owner in rows if owner is None or job_owner == owner}
+
+    def orphan_keys(self) -> set[str]:
+        """R2 objects that belong to no job row."""
+        jobs = self.job_ids()
+        return {k for k in self.r2_keys() if k.split("/", 1)[-1].removesuffix(".png") not in jobs}
