@@ -48,7 +48,9 @@ class JobService:
         except DuplicateKey:
             # A concurrent request with the same Idempotency-Key won the race: use its job.
             await self.blobs.delete(key)
-            winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
+            winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")  # release nothing
+            if winner is None:  # the winner was taken back (its enqueue failed) in between
+                raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
             return self._replay(winner, digest), False
         except BaseException:
             await self.blobs.delete(key)
