@@ -626,10 +626,18 @@ class JobCard {
       if (!state.cards.has(this.job.id)) return;
       const url = URL.createObjectURL(blob);
       this.urls.push(url);
+
       img.alt = kind === "original" ? `Original: ${this.name_}` : `Grayscale version of ${this.name_}`;
       img.src = url;
       img.hidden = false;
       placeholder.hidden = true;
+      img.decode().catch(() => {
+        // Valid enough for the server's upload checks, but the browser cannot draw it.
+        if (img.src !== url) return;
+        img.hidden = true;
+        placeholder.hidden = false;
+        placeholder.textContent = "No preview";
+      });
       if (kind === "result") {
         const fileName = dispositionName(response.headers.get("Content-Disposition")) ?? grayscaleName(this.name_);
         this.download.href = url;
@@ -839,22 +847,30 @@ async function detectIdentity() {
 }
 
 /** Dev mode: check the address with the server, remember it, and show that user's jobs. */
+let devUserAttempt = 0;
+
 async function useDevUser(value) {
   const email = value.trim();
+  const attempt = ++devUserAttempt; // only the latest choice counts, whatever answers first
   state.devUser = email;
   try {
     const response = await api("/api/me");
     const body = await response.json();
+    if (attempt !== devUserAttempt) return;
     try {
       localStorage.setItem(DEV_USER_KEY, email);
     } catch {
       /* storage blocked */
     }
-    ui.devInput.setAttribute("aria-invalid", "false");
-    ui.devInput.value = body.user?.email ?? email;
-    state.devUser = ui.devInput.value;
+    // The person may have typed since this check started: never overwrite their typing.
+    if (ui.devInput.value.trim().toLowerCase() === email.toLowerCase()) {
+      ui.devInput.setAttribute("aria-invalid", "false");
+      ui.devInput.value = body.user?.email ?? email;
+    }
+    state.devUser = body.user?.email ?? email;
     startSession();
   } catch (error) {
+    if (attempt !== devUserAttempt) return;
     ui.devInput.setAttribute("aria-invalid", "true");
     resetSession();
     ui.jobsOwner.textContent = "";

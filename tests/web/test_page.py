@@ -244,7 +244,7 @@ def test_upload_progress_is_shown_while_the_bytes_go_up(page, context, base_url,
     row = page.locator(".upload-row")
     expect(row).to_be_visible()
     expect(row.get_by_role("progressbar", name="Uploading big.png")).to_be_visible()
-    page.wait_for_function("() => window.__progress.some(v => v > 0 && v < 100)")
+    page.wait_for_function("() => window.__progress.some(v => v > 25 && v < 100)")
     shot(page, "02b-uploading")
     job = card(page, "big.png")
     expect(job).to_have_count(1, timeout=30_000)
@@ -309,14 +309,12 @@ def test_production_identity_hides_the_dev_field_and_shows_the_user(page, base_u
     expect(page.locator("#jobs-status")).to_have_text("No jobs yet. Upload a PNG image to start.")
 
 
-def test_identity_not_configured_is_explained(page, base_url, console, shot):
+def test_identity_not_configured_is_explained(page, unconfigured_url, console, shot):
     console.allow(r"status of 503")
-    page.route("**/api/me", lambda route: route.fulfill(
-        status=503, content_type="application/json",
-        body='{"error": {"code": "identity_not_configured", "message": "no identity provider is configured"}}'))
-    page.goto(base_url + "/")
+    page.goto(unconfigured_url + "/")
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("This service is not ready: No identity provider is configured.")
+    expect(alert).to_contain_text("This service is not ready: No identity provider is configured")
+    expect(page.locator("#identity-status")).to_have_text("Sign-in is not set up")
     expect(page.get_by_label("Dev user")).to_be_hidden()
     expect(page.locator("#drop-zone")).to_be_disabled()
     shot(page, "07-identity-not-configured")
