@@ -260,6 +260,9 @@ def test_upload_progress_is_shown_while_the_bytes_go_up(page, context, base_url,
 
 
 def test_keyboard_only_the_drop_zone_opens_the_file_picker(page, base_url, email, tmp_path):
+    # Intercept file choosers from the start: Playwright turns interception on asynchronously
+    # when a listener is first added, and a chooser opened before that is silently cancelled.
+    page.on("filechooser", lambda _chooser: None)
     open_as(page, base_url, email)
     page.locator("body").focus()
     drop_zone = page.get_by_role("button", name=re.compile("Choose PNG images"))
