@@ -1,43 +1,196 @@
-"""Decoding runs of consecutive Average or Paeth scanlines (spec 9.3), which depend on the left
-neighbour and so cannot be done with one whole-row operation. Imports only .swar."""
+"""Decoding a window of consecutive scanlines that contains Average or Paeth rows (spec 9.3/9.4).
+Those filters need each byte's left neighbour, so a row cannot be done in one whole-row operation.
+But pixel p of row r depends only on pixels (r, p-1), (r-1, p) and (r-1, p-1): all pixels with
+p + r = t can be decoded together at step t from steps t-1 and t-2. So the window's rows become
+lanes of one Python int ("rows as lanes") and an anti-diagonal wavefront sweeps across them; rows
+of any filter type may share a window, each lane picking its own predictor through masks.
+Also holds the plain per-byte loops used when a window has too few such rows to pay for a sweep.
+Imports only functools."""
+
+from functools import lru_cache
+
+FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH = range(5)
 
 
-def unfilter_average_run(raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
-    """Decode consecutive Average rows: x + floor((left + up) / 2) mod 256."""
-    rows = []
-    for raw in raws:
-        row = bytearray(raw)
-        for i in range(bpp):
-            row[i] = (row[i] + (prev[i] >> 1)) & 0xFF
-        for i in range(bpp, len(row)):
-            row[i] = (row[i] + ((row[i - bpp] + prev[i]) >> 1)) & 0xFF
-        prev = bytes(row)
-        rows.append(prev)
-    return rows
+def _skew(raws: list[bytes], bpp: int, lane_bytes: int) -> tuple[bytearray, int, int]:
+    """Lay a window out so that step t's lanes are contiguous: byte c of pixel p of row r goes to
+    lane r*bpp + c of vector p + r (lanes `lane_bytes` wide, sample in the low byte, rest zero).
+    Returns (buffer, vector size in bytes, number of steps)."""
+    rows = len(raws)
+    pixels = len(raws[0]) // bpp
+    vector = rows * bpp * lane_bytes
+    steps = pixels + rows - 1
+    skewed = bytearray(steps * vector)
+    span = (pixels - 1) * vector + 1
+    for r, raw in enumerate(raws):
+        for c in range(bpp):
+            start = r * vector + (r * bpp + c) * lane_bytes
+            skewed[start : start + span : vector] = raw[c::bpp]
+    return skewed, vector, steps
 
 
-def unfilter_paeth_run(raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
-    """Decode consecutive Paeth rows: x + PaethPredictor(left, up, upper-left) mod 256."""
-    rows = []
-    for raw in raws:
-        row = bytearray(raw)
-        for i in range(len(row)):
-            up = prev[i]
-            if i >= bpp:
-                left = row[i - bpp]
-                upper_left = prev[i - bpp]
-            else:
-                left = upper_left = 0
-            pa = abs(up - upper_left)
-            pb = abs(left - upper_left)
-            pc = abs(left + up - 2 * upper_left)
-            if pa <= pb and pa <= pc:
-                pred = left
-            elif pb <= pc:
-                pred = up
-            else:
-                pred = upper_left
-            row[i] = (row[i] + pred) & 0xFF
-        prev = bytes(row)
-        rows.append(prev)
-    return rows
+def _unskew(skewed: bytearray, rows: int, row_bytes: int, bpp: int, lane_bytes: int) -> list[bytes]:
+    """The inverse of _skew: the decoded rows back in raster order."""
+    pixels = row_bytes // bpp
+    vector = rows * bpp * lane_bytes
+    span = (pixels - 1) * vector + 1
+    result = []
+    for r in range(rows):
+        row = bytearray(row_bytes)
+        for c in range(bpp):
+            start = r * vector + (r * bpp + c) * lane_bytes
+            row[c::bpp] = skewed[start : start + span : vector]
+        result.append(bytes(row))
+    return result
+
+
+def _row_above_per_step(prev: bytes, bpp: int, lane_bytes: int, steps: int) -> list[int]:
+    """For each step t, pixel t of the row above the window as lane-0 values (0 once past its end):
+    what the window's first row sees as its 'up' neighbour."""
+    spread = bytearray(len(prev) * lane_bytes)
+    spread[0::lane_bytes] = prev
+    width = bpp * lane_bytes
+    values = [int.from_bytes(spread[i : i + width], "little") for i in range(0, len(spread), width)]
+    return values + [0] * (steps - len(values))
+
+
+def _lane_masks_by_filter(filter_types: list[int], bpp: int, lane_mask: bytes) -> dict[int, int]:
+    """For each filter type, an int with `lane_mask` in the lanes of rows using it, zero elsewhere."""
+    blank = bytes(len(lane_mask))
+    return {
+        kind: int.from_bytes(b"".join((lane_mask if t == kind else blank) * bpp for t in filter_types), "little")
+        for kind in range(5)
+    }
+
+
+@lru_cache(maxsize=32)
+def _repeat(pattern: bytes, count: int) -> int:
+    return int.from_bytes(pattern * count, "little")
+
+
+def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
+    """Wavefront for a window without Paeth rows (None/Sub/Up/Average), one byte per lane.
+    Lanes: byte r*bpp + c of vector t = channel c of pixel t-r of row r. left a = the same lane at
+    step t-1; up b = the lane bpp lower at step t-1 (vector shifted up one row, lane 0 fed from
+    `prev`). Lanes for p < 0 stay zero (zero input, zero neighbours): the spec's 'left of the first
+    pixel is 0'. Lanes for p >= width compute garbage nothing valid reads. Carries stay in lanes:
+    floor((a+b)/2) is a&b + ((a^b)>>1 & 0x7f..), and the final add is swar.add_lanes inlined."""
+    rows = len(raws)
+    row_bytes = len(raws[0])
+    skewed, vector, steps = _skew(raws, bpp, 1)
+    above = _row_above_per_step(prev, bpp, 1, steps)
+    low7, high1 = _repeat(b"\x7f", vector), _repeat(b"\x80", vector)
+    only_average = all(t == FILTER_AVERAGE for t in filter_types)
+    masks = _lane_masks_by_filter(filter_types, bpp, b"\xff")
+    sub_mask, up_mask, average_mask = masks[FILTER_SUB], masks[FILTER_UP], masks[FILTER_AVERAGE]
+    shift = 8 * bpp
+    view = memoryview(skewed)
+    from_bytes = int.from_bytes
+    left = 0
+    start = 0
+    for t in range(steps):
+        up = (left << shift) | above[t]
+        predictor = (left & up) + (((left ^ up) >> 1) & low7)
+        if not only_average:
+            predictor = (predictor & average_mask) | (left & sub_mask) | (up & up_mask)
+        raw = from_bytes(view[start : start + vector], "little")
+        left = ((raw & low7) + (predictor & low7)) ^ ((raw ^ predictor) & high1)
+        view[start : start + vector] = left.to_bytes(vector, "little")
+        start += vector
+    view.release()
+    return _unskew(skewed, rows, row_bytes, bpp, 1)
+
+
+def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
+    """Wavefront for a window with Paeth rows (any other types may be mixed in), 16 bits per lane,
+    the sample in the low byte. left a = step t-1; up b = step t-1 shifted up one row (lane 0 from
+    `prev` pixel t); upper-left c = step t-2 shifted up one row, which is simply b of step t-1.
+    With biases 256/512 the signed differences b-c, a-c, a+b-2c become lane values in (0, 512) /
+    (0, 1024): every add/subtract stays in its lane, |d| and comparisons read single bits of them,
+    and choices use 0x00ff masks made from 0/1 flags (flag*0xff = (flag<<8) - flag, no borrow).
+    Bits above the last lane may hold garbage; nothing ever moves them down into a lane (right
+    shifts are by at most 9 and followed by masks), and the final & LOW8 drops them."""
+    rows = len(raws)
+    row_bytes = len(raws[0])
+    skewed, vector, steps = _skew(raws, bpp, 2)
+    above = _row_above_per_step(prev, bpp, 2, steps)
+    lanes = vector // 2
+    ones, low8, low9 = _repeat(b"\x01\x00", lanes), _repeat(b"\xff\x00", lanes), _repeat(b"\xff\x01", lanes)
+    bias256, bias512 = _repeat(b"\x00\x01", lanes), _repeat(b"\x00\x02", lanes)
+    only_paeth = all(t == FILTER_PAETH for t in filter_types)
+    masks = _lane_masks_by_filter(filter_types, bpp, b"\xff\x00")
+    shift = 16 * bpp
+    view = memoryview(skewed)
+    from_bytes = int.from_bytes
+    a = c = 0
+    start = 0
+    for t in range(steps):
+        b = (a << shift) | above[t]
+        # pa = |b - c|, pb = |a - c|, pc = |a + b - 2c| (spec 9.4's |p-a|, |p-b|, |p-c|), each as
+        # |x - bias| of a biased x: sign bit s, then x & low if s else (x ^ low) + 1.
+        x = b + bias256 - c
+        s = (x >> 8) & ones
+        pa = ((x ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
+        x = a + bias256 - c
+        s = (x >> 8) & ones
+        pb = ((x ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
+        x = a + b + bias512 - c - c
+        s = (x >> 9) & ones
+        pc = ((x ^ (low9 - ((s << 9) - s))) & low9) + (ones - s)
+        # Comparisons: bit 9 of (y + 512 - x) is set exactly when x <= y (both are <= 510).
+        pick_a = ((pb + bias512 - pa) >> 9) & ((pc + bias512 - pa) >> 9) & ones
+        pick_b = ((pc + bias512 - pb) >> 9) & (ones - pick_a) & ones
+        mask_a = (pick_a << 8) - pick_a
+        mask_b = (pick_b << 8) - pick_b
+        predictor = c ^ ((a ^ c) & mask_a) ^ ((b ^ c) & mask_b)
+        if not only_paeth:
+            predictor = (
+                (predictor & masks[FILTER_PAETH])
+                | (a & masks[FILTER_SUB])
+                | (b & masks[FILTER_UP])
+                | (((a + b) >> 1) & masks[FILTER_AVERAGE])
+            )
+        raw = from_bytes(view[start : start + vector], "little")
+        c = b
+        a = (raw + predictor) & low8
+        view[start : start + vector] = a.to_bytes(vector, "little")
+        start += vector
+    view.release()
+    return _unskew(skewed, rows, row_bytes, bpp, 2)
+
+
+def unfilter_average_row(raw: bytes, prev: bytes, bpp: int) -> bytes:
+    """One Average row byte by byte (spec 9.3); cheaper than a sweep for an isolated row."""
+    row = bytearray(raw)
+    for i in range(bpp):
+        row[i] = (row[i] + (prev[i] >> 1)) & 0xFF
+    for i in range(bpp, len(row)):
+        row[i] = (row[i] + ((row[i - bpp] + prev[i]) >> 1)) & 0xFF
+    return bytes(row)
+
+
+def unfilter_paeth_row(raw: bytes, prev: bytes, bpp: int) -> bytes:
+    """One Paeth row byte by byte (spec 9.4); cheaper than a sweep for an isolated row."""
+    row = bytearray(raw)
+    for i in range(bpp):  # left and upper-left are 0, so the predictor is always `up`
+        row[i] = (row[i] + prev[i]) & 0xFF
+    for i in range(bpp, len(row)):
+        a = row[i - bpp]
+        b = prev[i]
+        c = prev[i - bpp]
+        pa = b - c  # = p - a
+        pb = a - c  # = p - b
+        pc = pa + pb  # = p - c
+        if pa < 0:
+            pa = -pa
+        if pb < 0:
+            pb = -pb
+        if pc < 0:
+            pc = -pc
+        if pa <= pb and pa <= pc:
+            row[i] = (row[i] + a) & 0xFF
+        elif pb <= pc:
+            row[i] = (row[i] + b) & 0xFF
+        else:
+            row[i] = (row[i] + c) & 0xFF
+    return bytes(row)

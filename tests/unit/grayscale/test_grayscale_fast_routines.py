@@ -11,7 +11,12 @@ from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import luma
 from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
 from grayscale.writer import filter_rows_sub
-from grayscale.wavefront import unfilter_average_run, unfilter_paeth_run
+from grayscale.wavefront import (
+    unfilter_average_row,
+    unfilter_paeth_row,
+    unfilter_window_bytes,
+    unfilter_window_paeth,
+)
 
 EDGE_BYTES = [0, 1, 0x7F, 0x80, 0x81, 0xFE, 0xFF]
 LENGTHS = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 257]
@@ -57,39 +62,80 @@ def test_unfilter_each_type_matches_reference(length, bpp):
             row = ref.unfilter_row(filter_type, raw, prev, bpp)
             expected.append(row)
             prev = row
-            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
+            got += unfilter.push(filter_type, raw)
         got += unfilter.flush()
         assert got == expected, f"filter type {filter_type}"
 
 
-@pytest.mark.parametrize("length", [3, 8, 12, 48])
+@pytest.mark.parametrize("length", [3, 6, 12, 48, 3000])
 def test_unfilter_mixed_types_matches_reference(length):
+    """Long mixed sequences: exercises windows, the sweep-or-row decision and trailing fast rows."""
     rng = random.Random(length)
     for bpp in (1, 3):
-        unfilter = ScanlineUnfilter(length, bpp)
-        prev = bytes(length)
-        expected, got = [], []
-        for _ in range(60):
-            filter_type = rng.choice([0, 1, 2, 3, 4, 3, 3, 4, 4])
-            raw = rng.randbytes(length)
-            prev = ref.unfilter_row(filter_type, raw, prev, bpp)
-            expected.append(prev)
-            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
-        got += unfilter.flush()
-        assert got == expected
+        for weights in ([0, 1, 2, 3, 4, 3, 3, 4, 4], [2, 2, 2, 2, 1, 1, 4], [3] * 5 + [2]):
+            unfilter = ScanlineUnfilter(length, bpp)
+            prev = bytes(length)
+            expected, got = [], []
+            for _ in range(60 if length < 1000 else 12):
+                filter_type = rng.choice(weights)
+                raw = rng.randbytes(length)
+                prev = ref.unfilter_row(filter_type, raw, prev, bpp)
+                expected.append(prev)
+                got += unfilter.push(filter_type, raw)
+            got += unfilter.flush()
+            assert got == expected
 
 
-@pytest.mark.parametrize("run_decoder,filter_type", [(unfilter_average_run, 3), (unfilter_paeth_run, 4)])
-@pytest.mark.parametrize("rows,length,bpp", [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2)])
-def test_wavefront_runs_match_reference(run_decoder, filter_type, rows, length, bpp):
-    rng = random.Random(rows * length)
+WINDOW_SHAPES = [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2), (60, 9, 1)]
+WINDOW_TYPE_MIXES = {
+    "average": [3],
+    "paeth": [4],
+    "no_paeth": [0, 1, 2, 3, 3],
+    "all": [0, 1, 2, 3, 4, 4],
+}
+
+
+def reference_rows(types, raws, prev, bpp):
+    rows, above = [], prev
+    for filter_type, raw in zip(types, raws):
+        above = ref.unfilter_row(filter_type, raw, above, bpp)
+        rows.append(above)
+    return rows
+
+
+@pytest.mark.parametrize("mix", sorted(WINDOW_TYPE_MIXES))
+@pytest.mark.parametrize("rows,length,bpp", WINDOW_SHAPES)
+def test_wavefront_windows_match_reference(mix, rows, length, bpp):
+    rng = random.Random(rows * length + bpp)
     for prev in (bytes(length), rng.randbytes(length), b"\xff" * length):
-        raws = [rng.randbytes(length) for _ in range(rows)]
-        expected, above = [], prev
-        for raw in raws:
-            above = ref.unfilter_row(filter_type, raw, above, bpp)
-            expected.append(above)
-        assert run_decoder(raws, prev, bpp) == expected
+        raws = rows_for(length, rng)[:rows] if rows <= 8 else [rng.randbytes(length) for _ in range(rows)]
+        types = [rng.choice(WINDOW_TYPE_MIXES[mix]) for _ in raws]
+        expected = reference_rows(types, raws, prev, bpp)
+        if 4 not in types:  # the byte-lane sweep handles every type but Paeth
+            assert unfilter_window_bytes(types, raws, prev, bpp) == expected
+        assert unfilter_window_paeth(types, raws, prev, bpp) == expected
+
+
+@pytest.mark.parametrize("length,bpp", ROW_SHAPES)
+def test_byte_by_byte_rows_match_reference(length, bpp):
+    rng = random.Random(length + bpp)
+    for prev in rows_for(length, rng)[::2]:
+        for raw in rows_for(length, rng)[1::2]:
+            assert unfilter_average_row(raw, prev, bpp) == ref.unfilter_row(3, raw, prev, bpp)
+            assert unfilter_paeth_row(raw, prev, bpp) == ref.unfilter_row(4, raw, prev, bpp)
+
+
+def test_paeth_exhaustive_neighbourhoods():
+    """Every (left, up, upper-left) combination of a value grid, ties included: pixel 2k+1 of the
+    row has left a = decoded[2k], up b = prev[2k+1], upper-left c = prev[2k]."""
+    values = [0, 1, 2, 63, 127, 128, 129, 200, 254, 255]
+    combos = [(a, b, c) for a in values for b in values for c in values]
+    prev = bytes(v for _, b, c in combos for v in (c, b))
+    decoded = bytes(v for k, (a, _, _) in enumerate(combos) for v in (a, (k * 7) & 0xFF))
+    raw = ref.filter_row(4, decoded, prev, 1)
+    assert ref.unfilter_row(4, raw, prev, 1) == decoded
+    assert unfilter_window_paeth([4], [raw], prev, 1) == [decoded]
+    assert unfilter_paeth_row(raw, prev, 1) == decoded
 
 
 @pytest.mark.parametrize("length", LENGTHS)
