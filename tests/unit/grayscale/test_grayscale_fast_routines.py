@@ -10,7 +10,7 @@ from grayscale.deinterlace import Adam7Canvas
 from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import luma
 from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
-from grayscale.writer import filter_rows_sub
+from grayscale.writer import STRIP_FILTERS
 from grayscale.wavefront import (
     unfilter_average_row,
     unfilter_paeth_row,
@@ -176,16 +176,20 @@ def test_unpack_matches_reference(bit_depth):
         assert _unpack(rows, width, table) == expected
 
 
+@pytest.mark.parametrize("filter_type", sorted(STRIP_FILTERS))
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("line_pixels,rows", [(1, 1), (1, 5), (2, 3), (17, 4), (64, 2)])
-def test_output_sub_filter_matches_reference(channels, line_pixels, rows):
+def test_output_strip_filters_match_reference(filter_type, channels, line_pixels, rows):
     rng = random.Random(line_pixels * rows)
     line = line_pixels * channels
-    pixels = rng.randbytes(line * rows)
-    expected = b"".join(
-        b"\x01" + ref.filter_row(1, pixels[i : i + line], bytes(line), channels) for i in range(0, len(pixels), line)
-    )
-    assert filter_rows_sub(pixels, line, channels) == expected
+    for above in (bytes(line), rng.randbytes(line), b"\xff" * line):
+        pixels = rng.randbytes(line * rows)
+        expected, prev = [], above
+        for i in range(0, len(pixels), line):
+            row = pixels[i : i + line]
+            expected.append(bytes([filter_type]) + ref.filter_row(filter_type, row, prev, channels))
+            prev = row
+        assert STRIP_FILTERS[filter_type](pixels, above, line, channels) == b"".join(expected)
 
 
 @pytest.mark.parametrize("width,height", [(1, 1), (2, 2), (3, 5), (8, 8), (9, 9), (13, 7), (1, 17), (33, 2)])
