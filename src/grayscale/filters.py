@@ -39,6 +39,11 @@ class ScanlineUnfilter:
         self._window_types: list[int] = []
         self._window_rows: list[bytes] = []
         self._window_limit = max(1, min(WINDOW_LANES // bpp, MAX_WINDOW_BYTES // row_bytes))
+        # Close a window after this many None/Sub/Up rows in a row: sweeping them costs about as
+        # much as the extra row-length of steps a new window would need (per-step / per-lane cost).
+        per_step, per_lane = SWEEP_STEP_COST[True]
+        self._window_break = max(4, round(per_step / (per_lane * bpp)))
+        self._trailing_fast_rows = 0
         self._whole_row_decoders = {
             FILTER_NONE: self._none,
             FILTER_SUB: self._sub,
@@ -53,7 +58,11 @@ class ScanlineUnfilter:
             return [self._whole_row_decoders[filter_type](raw)]
         self._window_types.append(filter_type)
         self._window_rows.append(bytes(raw))
-        if len(self._window_types) >= self._window_limit:
+        if filter_type in NEEDS_WAVEFRONT:
+            self._trailing_fast_rows = 0
+        else:
+            self._trailing_fast_rows += 1
+        if len(self._window_types) >= self._window_limit or self._trailing_fast_rows >= self._window_break:
             return self.flush()
         return []
 
@@ -63,6 +72,7 @@ class ScanlineUnfilter:
         if not types:
             return []
         self._window_types, self._window_rows = [], []
+        self._trailing_fast_rows = 0
         last = max(i for i, t in enumerate(types) if t in NEEDS_WAVEFRONT)
         swept, after = slice(0, last + 1), slice(last + 1, None)
         if self._sweep_is_cheaper(types[swept]):
