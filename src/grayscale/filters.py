@@ -21,9 +21,16 @@ WINDOW_LANES = 512
 MAX_WINDOW_BYTES = 1 << 21
 
 # Rough costs in microseconds, measured on CPython 3.13 x86-64; only their ratios matter: they
-# decide whether a window is swept or its Average/Paeth rows are decoded byte by byte.
+# decide which rows of a window are swept together and which are decoded one by one.
 SWEEP_STEP_COST = {False: (1.2, 0.009), True: (3.5, 0.04)}  # has Paeth -> (per step, per lane per step)
-ROW_BYTE_COST = {FILTER_AVERAGE: 0.2, FILTER_PAETH: 0.4}  # per byte of a byte-by-byte row
+ROW_BYTE_COST = {FILTER_NONE: 0.0, FILTER_SUB: 0.025, FILTER_UP: 0.003, FILTER_AVERAGE: 0.2, FILTER_PAETH: 0.4}
+# Segments of a window may break where the filter class changes. The finest classing whose
+# boundary count stays under MAX_SEGMENT_BOUNDARIES is used (else the window is one segment).
+MAX_SEGMENT_BOUNDARIES = 40
+FILTER_CLASSINGS = (
+    {FILTER_NONE: 0, FILTER_SUB: 0, FILTER_UP: 0, FILTER_AVERAGE: 1, FILTER_PAETH: 2},
+    {FILTER_NONE: 0, FILTER_SUB: 0, FILTER_UP: 0, FILTER_AVERAGE: 0, FILTER_PAETH: 2},  # Paeth or not
+)
 
 
 class ScanlineUnfilter:
@@ -73,23 +80,56 @@ class ScanlineUnfilter:
             return []
         self._window_types, self._window_rows = [], []
         self._trailing_fast_rows = 0
-        last = max(i for i, t in enumerate(types) if t in NEEDS_WAVEFRONT)
-        swept, after = slice(0, last + 1), slice(last + 1, None)
-        if self._sweep_is_cheaper(types[swept]):
-            sweep = unfilter_window_paeth if FILTER_PAETH in types[swept] else unfilter_window_bytes
-            done = sweep(types[swept], rows[swept], self._prev, self._bpp)
-            self._prev, self._prev_int = done[-1], None
-        else:
-            done = [self._decode_row(t, raw) for t, raw in zip(types[swept], rows[swept])]
-        done += [self._decode_row(t, raw) for t, raw in zip(types[after], rows[after])]
+        done: list[bytes] = []
+        for start, end, sweep in self._plan_segments(types):
+            if sweep:
+                decode = unfilter_window_paeth if FILTER_PAETH in types[start:end] else unfilter_window_bytes
+                decoded = decode(types[start:end], rows[start:end], self._prev, self._bpp)
+                self._prev, self._prev_int = decoded[-1], None
+                done += decoded
+            else:
+                done += [self._decode_row(t, raw) for t, raw in zip(types[start:end], rows[start:end])]
         return done
 
-    def _sweep_is_cheaper(self, types: list[int]) -> bool:
-        per_step, per_lane = SWEEP_STEP_COST[FILTER_PAETH in types]
-        steps = self._row_bytes // self._bpp + len(types) - 1
-        sweep_cost = steps * (per_step + per_lane * len(types) * self._bpp)
-        rows_cost = sum(ROW_BYTE_COST.get(t, 0.0) for t in types) * self._row_bytes
-        return sweep_cost < rows_cost
+    def _plan_segments(self, types: list[int]) -> list[tuple[int, int, bool]]:
+        """Split the window into consecutive segments, each swept or decoded row by row, at the least
+        estimated cost. Segments may only break where the filter class (see FILTER_CLASSINGS)
+        changes, so a few Paeth rows do not make a long Average stretch pay for a Paeth sweep; the
+        best split is a shortest path over those boundaries (O(boundaries^2))."""
+        count = len(types)
+        bounds = [0, count]
+        for classing in FILTER_CLASSINGS:
+            changes = [i for i in range(1, count) if classing[types[i]] != classing[types[i - 1]]]
+            if len(changes) + 2 <= MAX_SEGMENT_BOUNDARIES:
+                bounds = [0, *changes, count]
+                break
+        row_cost_prefix = [0.0]
+        paeth_prefix = [0]
+        for t in types:
+            row_cost_prefix.append(row_cost_prefix[-1] + ROW_BYTE_COST[t] * self._row_bytes)
+            paeth_prefix.append(paeth_prefix[-1] + (t == FILTER_PAETH))
+        pixels = self._row_bytes // self._bpp
+
+        def segment(start: int, end: int) -> tuple[float, bool]:
+            per_step, per_lane = SWEEP_STEP_COST[paeth_prefix[end] > paeth_prefix[start]]
+            rows = end - start
+            sweep_cost = (pixels + rows - 1) * (per_step + per_lane * rows * self._bpp)
+            rows_cost = row_cost_prefix[end] - row_cost_prefix[start]
+            return (sweep_cost, True) if sweep_cost < rows_cost else (rows_cost, False)
+
+        best = [(0.0, -1, False)] + [(float("inf"), -1, False)] * (len(bounds) - 1)  # (cost, previous, sweep)
+        for k in range(1, len(bounds)):
+            for m in range(k):
+                cost, sweep = segment(bounds[m], bounds[k])
+                if best[m][0] + cost < best[k][0]:
+                    best[k] = (best[m][0] + cost, m, sweep)
+        plan = []
+        k = len(bounds) - 1
+        while k > 0:
+            _, m, sweep = best[k]
+            plan.append((bounds[m], bounds[k], sweep))
+            k = m
+        return plan[::-1]
 
     def _decode_row(self, filter_type: int, raw: bytes) -> bytes:
         if filter_type == FILTER_AVERAGE:

@@ -30,28 +30,18 @@ def _skew(raws: list[bytes], bpp: int, lane_bytes: int) -> tuple[bytearray, int,
 
 
 def _unskew(skewed: bytearray, rows: int, row_bytes: int, bpp: int, lane_bytes: int) -> list[bytes]:
-    """The inverse of _skew: the decoded rows back in raster order."""
+    """The inverse of _skew for rows 1..rows-1 (row 0, the row above the window, is not needed)."""
     pixels = row_bytes // bpp
     vector = rows * bpp * lane_bytes
     span = (pixels - 1) * vector + 1
     result = []
-    for r in range(rows):
+    for r in range(1, rows):
         row = bytearray(row_bytes)
         for c in range(bpp):
             start = r * vector + (r * bpp + c) * lane_bytes
             row[c::bpp] = skewed[start : start + span : vector]
         result.append(bytes(row))
     return result
-
-
-def _row_above_per_step(prev: bytes, bpp: int, lane_bytes: int, steps: int) -> list[int]:
-    """For each step t, pixel t of the row above the window as lane-0 values (0 once past its end):
-    what the window's first row sees as its 'up' neighbour."""
-    spread = bytearray(len(prev) * lane_bytes)
-    spread[0::lane_bytes] = prev
-    width = bpp * lane_bytes
-    values = [int.from_bytes(spread[i : i + width], "little") for i in range(0, len(spread), width)]
-    return values + [0] * (steps - len(values))
 
 
 def _lane_masks_by_filter(filter_types: list[int], bpp: int, lane_mask: bytes) -> dict[int, int]:
@@ -70,71 +60,73 @@ def _repeat(pattern: bytes, count: int) -> int:
 
 def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
     """Wavefront for a window without Paeth rows (None/Sub/Up/Average), one byte per lane.
-    Lanes: byte r*bpp + c of vector t = channel c of pixel t-r of row r. left a = the same lane at
-    step t-1; up b = the lane bpp lower at step t-1 (vector shifted up one row, lane 0 fed from
-    `prev`). Lanes for p < 0 stay zero (zero input, zero neighbours): the spec's 'left of the first
-    pixel is 0'. Lanes for p >= width compute garbage nothing valid reads. Carries stay in lanes:
+    Lanes: byte r*bpp + c of vector t = channel c of pixel t-r of row r, where row 0 is `prev` (the
+    row above the window, decoded with predictor 0 so it passes through unchanged). left a = the
+    same lane at step t-1; up b = the lane bpp lower at step t-1 (vector shifted up one row).
+    Lanes for p < 0 stay zero (zero input, zero neighbours): the spec's 'left of the first pixel
+    is 0'. Lanes for p >= width compute garbage nothing valid reads. Carries stay in lanes:
     floor((a+b)/2) is a&b + ((a^b)>>1 & 0x7f..), and the final add is swar.add_lanes inlined."""
-    rows = len(raws)
     row_bytes = len(raws[0])
-    skewed, vector, steps = _skew(raws, bpp, 1)
-    above = _row_above_per_step(prev, bpp, 1, steps)
+    types = [FILTER_NONE, *filter_types]
+    skewed, vector, steps = _skew([prev, *raws], bpp, 1)
     low7, high1 = _repeat(b"\x7f", vector), _repeat(b"\x80", vector)
-    only_average = all(t == FILTER_AVERAGE for t in filter_types)
-    masks = _lane_masks_by_filter(filter_types, bpp, b"\xff")
+    masks = _lane_masks_by_filter(types, bpp, b"\xff")
     sub_mask, up_mask, average_mask = masks[FILTER_SUB], masks[FILTER_UP], masks[FILTER_AVERAGE]
+    only_average = all(t == FILTER_AVERAGE for t in filter_types)
     shift = 8 * bpp
     view = memoryview(skewed)
     from_bytes = int.from_bytes
     left = 0
     start = 0
-    for t in range(steps):
-        up = (left << shift) | above[t]
+    for _ in range(steps):
+        up = left << shift
         predictor = (left & up) + (((left ^ up) >> 1) & low7)
-        if not only_average:
+        if only_average:
+            predictor &= average_mask
+        else:
             predictor = (predictor & average_mask) | (left & sub_mask) | (up & up_mask)
         raw = from_bytes(view[start : start + vector], "little")
         left = ((raw & low7) + (predictor & low7)) ^ ((raw ^ predictor) & high1)
         view[start : start + vector] = left.to_bytes(vector, "little")
         start += vector
     view.release()
-    return _unskew(skewed, rows, row_bytes, bpp, 1)
+    return _unskew(skewed, len(types), row_bytes, bpp, 1)
 
 
 def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
     """Wavefront for a window with Paeth rows (any other types may be mixed in), 16 bits per lane,
-    the sample in the low byte. left a = step t-1; up b = step t-1 shifted up one row (lane 0 from
-    `prev` pixel t); upper-left c = step t-2 shifted up one row, which is simply b of step t-1.
-    With biases 256/512 the signed differences b-c, a-c, a+b-2c become lane values in (0, 512) /
-    (0, 1024): every add/subtract stays in its lane, |d| and comparisons read single bits of them,
-    and choices use 0x00ff masks made from 0/1 flags (flag*0xff = (flag<<8) - flag, no borrow).
-    Bits above the last lane may hold garbage; nothing ever moves them down into a lane (right
-    shifts are by at most 9 and followed by masks), and the final & LOW8 drops them."""
-    rows = len(raws)
+    the sample in the low byte; row 0 is `prev`, passed through with predictor 0. left a = step
+    t-1; up b = step t-1 shifted up one row; upper-left c = step t-2 shifted up one row, which is
+    simply b of step t-1. With biases 256/512 the signed differences b-c, a-c, a+b-2c become lane
+    values in (0, 512) / (0, 1024): every add/subtract stays in its lane, |d| and comparisons read
+    single bits of them, and choices use 0x00ff masks made from 0/1 flags (flag*0xff =
+    (flag<<8) - flag, no borrow). Bits above the last lane may hold garbage; nothing ever moves
+    them down into a lane (right shifts are by at most 9 and followed by masks), and the final
+    & LOW8 drops them."""
     row_bytes = len(raws[0])
-    skewed, vector, steps = _skew(raws, bpp, 2)
-    above = _row_above_per_step(prev, bpp, 2, steps)
+    types = [FILTER_NONE, *filter_types]
+    skewed, vector, steps = _skew([prev, *raws], bpp, 2)
     lanes = vector // 2
     ones, low8, low9 = _repeat(b"\x01\x00", lanes), _repeat(b"\xff\x00", lanes), _repeat(b"\xff\x01", lanes)
     bias256, bias512 = _repeat(b"\x00\x01", lanes), _repeat(b"\x00\x02", lanes)
+    masks = _lane_masks_by_filter(types, bpp, b"\xff\x00")
     only_paeth = all(t == FILTER_PAETH for t in filter_types)
-    masks = _lane_masks_by_filter(filter_types, bpp, b"\xff\x00")
     shift = 16 * bpp
     view = memoryview(skewed)
     from_bytes = int.from_bytes
     a = c = 0
     start = 0
-    for t in range(steps):
-        b = (a << shift) | above[t]
+    for _ in range(steps):
+        b = a << shift
         # pa = |b - c|, pb = |a - c|, pc = |a + b - 2c| (spec 9.4's |p-a|, |p-b|, |p-c|), each as
         # |x - bias| of a biased x: sign bit s, then x & low if s else (x ^ low) + 1.
-        x = b + bias256 - c
-        s = (x >> 8) & ones
-        pa = ((x ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
-        x = a + bias256 - c
-        s = (x >> 8) & ones
-        pb = ((x ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
-        x = a + b + bias512 - c - c
+        xb = b + bias256 - c
+        s = (xb >> 8) & ones
+        pa = ((xb ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
+        xa = a + bias256 - c
+        s = (xa >> 8) & ones
+        pb = ((xa ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
+        x = xa + xb  # a + b - 2c + 512
         s = (x >> 9) & ones
         pc = ((x ^ (low9 - ((s << 9) - s))) & low9) + (ones - s)
         # Comparisons: bit 9 of (y + 512 - x) is set exactly when x <= y (both are <= 510).
@@ -143,7 +135,9 @@ def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: byte
         mask_a = (pick_a << 8) - pick_a
         mask_b = (pick_b << 8) - pick_b
         predictor = c ^ ((a ^ c) & mask_a) ^ ((b ^ c) & mask_b)
-        if not only_paeth:
+        if only_paeth:
+            predictor &= masks[FILTER_PAETH]
+        else:
             predictor = (
                 (predictor & masks[FILTER_PAETH])
                 | (a & masks[FILTER_SUB])
@@ -156,7 +150,7 @@ def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: byte
         view[start : start + vector] = a.to_bytes(vector, "little")
         start += vector
     view.release()
-    return _unskew(skewed, rows, row_bytes, bpp, 2)
+    return _unskew(skewed, len(types), row_bytes, bpp, 2)
 
 
 def unfilter_average_row(raw: bytes, prev: bytes, bpp: int) -> bytes:

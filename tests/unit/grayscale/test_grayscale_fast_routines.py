@@ -4,8 +4,10 @@ import random
 
 import grayscale_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from grayscale import swar
+from grayscale import filters, swar
 from grayscale.deinterlace import Adam7Canvas
 from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import luma
@@ -208,3 +210,30 @@ def test_adam7_canvas_matches_reference(width, height, channels):
             pixels += value
         canvas.place_rows(bytes(pixels), x0, dx, y0, dy)
     assert canvas.pixels == expected
+
+
+@pytest.mark.parametrize("decision", ["always_sweep", "never_sweep", "measured"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_unfilter_decision_paths_match_reference(decision, data):
+    """Random filter-type sequences through ScanlineUnfilter, with the sweep-or-rows cost decision
+    forced each way, against the reference."""
+    bpp = data.draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
+    width = data.draw(st.integers(1, 70))
+    length = width * bpp
+    count = data.draw(st.integers(1, 40))
+    types = data.draw(st.lists(st.integers(0, 4), min_size=count, max_size=count))
+    raws = [data.draw(st.binary(min_size=length, max_size=length)) for _ in types]
+    costs = {
+        "always_sweep": dict.fromkeys(range(5), 1e9),
+        "never_sweep": dict.fromkeys(range(5), 0.0),
+        "measured": filters.ROW_BYTE_COST,
+    }
+    saved = filters.ROW_BYTE_COST
+    filters.ROW_BYTE_COST = costs[decision]
+    try:
+        unfilter = ScanlineUnfilter(length, bpp)
+        got = [row for t, raw in zip(types, raws) for row in unfilter.push(t, raw)] + unfilter.flush()
+    finally:
+        filters.ROW_BYTE_COST = saved
+    assert got == reference_rows(types, raws, bytes(length), bpp)
