@@ -140,21 +140,20 @@ def test_paeth_exhaustive_neighbourhoods():
     assert unfilter_paeth_row(raw, prev, 1) == decoded
 
 
-@pytest.mark.parametrize("length", LENGTHS)
-def test_luma_matches_reference(length):
-    rng = random.Random(length)
-    rows = rows_for(length, rng)
-    for r in rows[::2]:
-        for g in rows[1::3]:
-            b = rng.choice(rows)
-            assert luma(r, g, b) == ref.luma(r, g, b)
+@pytest.mark.parametrize("pixel_bytes,green_at,blue_at", [(3, 1, 2), (4, 1, 2), (6, 2, 4), (8, 2, 4)])
+@pytest.mark.parametrize("pixels", [1, 2, 3, 7, 64, 257])
+def test_luma_matches_reference(pixel_bytes, green_at, blue_at, pixels):
+    rng = random.Random(pixels * pixel_bytes)
+    for data in rows_for(pixels * pixel_bytes, rng):
+        red, green, blue = data[0::pixel_bytes], data[green_at::pixel_bytes], data[blue_at::pixel_bytes]
+        assert luma(data, pixel_bytes, green_at, blue_at) == ref.luma(red, green, blue)
 
 
 def test_luma_exhaustive_extremes():
-    values = bytes(range(256))
-    for g in (0, 128, 255):
-        for b in (0, 77, 255):
-            assert luma(values, bytes([g]) * 256, bytes([b]) * 256) == ref.luma(values, bytes([g]) * 256, bytes([b]) * 256)
+    for g in (0, 1, 127, 128, 254, 255):
+        for b in (0, 1, 77, 128, 255):
+            data = b"".join(bytes((r, g, b, 0xFF)) for r in range(256))
+            assert luma(data, 4) == ref.luma(bytes(range(256)), bytes([g]) * 256, bytes([b]) * 256)
 
 
 @pytest.mark.parametrize("sample_bytes", [1, 2, 3, 6])
