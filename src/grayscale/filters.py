@@ -1,8 +1,9 @@
 """Scanline filter decoding (spec 9: filter method 0, types None/Sub/Up/Average/Paeth) for one
 sub-image at a time. None/Sub/Up rows are whole-row lane operations (swar.py); windows holding
-Average/Paeth rows go to wavefront.py. Imports only .swar, .wavefront and .errors."""
+Average/Paeth rows go to wavefront.py. Imports only sibling modules."""
 
 from .errors import InvalidImage
+from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 from .swar import add_lanes, prefix_sum_lanes
 from .wavefront import (
     unfilter_average_row,
@@ -11,7 +12,6 @@ from .wavefront import (
     unfilter_window_paeth,
 )
 
-FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH = range(5)
 NEEDS_WAVEFRONT = (FILTER_AVERAGE, FILTER_PAETH)
 
 # A window spans at most WINDOW_LANES lanes (rows x bytes per pixel): wider windows mean fewer

@@ -1,15 +1,16 @@
-"""Decoding a window of consecutive scanlines that contains Average or Paeth rows (spec 9.3/9.4).
-Those filters need each byte's left neighbour, so a row cannot be done in one whole-row operation.
-But pixel p of row r depends only on pixels (r, p-1), (r-1, p) and (r-1, p-1): all pixels with
-p + r = t can be decoded together at step t from steps t-1 and t-2. So the window's rows become
-lanes of one Python int ("rows as lanes") and an anti-diagonal wavefront sweeps across them; rows
-of any filter type may share a window, each lane picking its own predictor through masks.
-Also holds the plain per-byte loops used when a window has too few such rows to pay for a sweep.
-Imports only functools."""
+"""Decoding windows of consecutive scanlines that contain Average/Paeth rows (spec 9.3, 9.4): as an
+anti-diagonal wavefront with rows as lanes, or byte by byte for isolated rows.
+Imports only functools and .filter_types."""
+
+# Why a wavefront: Average and Paeth need each byte's left neighbour, so no whole-row operation
+# decodes a row. But pixel p of row r depends only on (r, p-1), (r-1, p) and (r-1, p-1), so all
+# pixels with p + r = t can be decoded together at step t from steps t-1 and t-2. The window's
+# rows become lanes of one Python int and a sweep of (width + rows - 1) steps decodes them all;
+# rows of any filter type may share a window, each lane picking its own predictor through masks.
 
 from functools import lru_cache
 
-FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH = range(5)
+from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 
 
 def _skew(raws: list[bytes], bpp: int, lane_bytes: int) -> tuple[bytearray, int, int]:

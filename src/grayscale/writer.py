@@ -1,19 +1,18 @@
 """Encoding 8-bit gray (colour type 0) or gray+alpha (colour type 4) PNGs incrementally: output
 filtering (spec 9), a per-image choice of filter + deflate strategy, IDAT chunking.
-Imports only struct, zlib, functools and .swar/.header."""
+Imports only struct, zlib, functools and sibling modules."""
 
 import struct
 import zlib
 from functools import lru_cache
 
+from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_SUB
 from .header import PNG_SIGNATURE
 from .swar import avg_lanes, sub_lanes
 
 IDAT_TARGET = 1 << 16  # emit an IDAT once this much compressed data is pending
 COMPRESSION_LEVEL = 6
 TRIAL_BYTES = 1 << 16  # the first rows (this many pixel bytes) decide filter and deflate strategy
-
-FILTER_NONE, FILTER_SUB, FILTER_AVERAGE = 0, 1, 3
 
 # (output filter, zlib strategy) candidates. On photo-like rows Average + run-length-only deflate
 # is ~5% smaller than Pillow's output and ~4x faster to compress than default deflate; flat or
