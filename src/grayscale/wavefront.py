@@ -94,24 +94,49 @@ def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: byte
     return _unskew(skewed, len(types), row_bytes, bpp, 1)
 
 
+@lru_cache(maxsize=32)
+def paeth_lane_constants(lanes: int) -> tuple[int, int, int, int]:
+    """(ONES, LOW8, BIAS256, BIAS512): 1, 0xff, 256 and 512 in each of `lanes` 16-bit lanes."""
+    ones = _repeat(b"\x01\x00", lanes)
+    return ones, ones * 0xFF, ones << 8, ones << 9
+
+
+def paeth_predictor_lanes(a: int, b: int, c: int, ones: int, low8: int, bias256: int, bias512: int) -> int:
+    """PaethPredictor(a=left, b=up, c=upper-left) of spec 9.4 in every 16-bit lane (values 0..255 in
+    the low byte; the result may carry garbage above the last lane, callers mask it off).
+    With A = a - c and B = b - c: pa = |B|, pb = |A|, pc = |A + B|. If A and B have the same sign,
+    pc >= pa, pb, so the answer is a when |B| <= |A| else b; with opposite signs pc = ||A| - |B||,
+    so it is a when 2|B| <= |A|, b when 2|A| <= |B|, else c (a zero A or B gives the same answer
+    under either rule). Lanes never borrow: A and B are kept biased by 256 (so in 1..511), |.|
+    comes from the bias bit, and each comparison x <= y is bit 9 of y + 512 - x (never negative)."""
+    xa = a + bias256 - c
+    negative_a = ((xa >> 8) & ones) ^ ones
+    abs_a = ((xa ^ ((negative_a << 8) - negative_a)) & low8) + negative_a
+    xb = b + bias256 - c
+    negative_b = ((xb >> 8) & ones) ^ ones
+    abs_b = ((xb ^ ((negative_b << 8) - negative_b)) & low8) + negative_b
+    same_sign = (ones ^ negative_a ^ negative_b) << 9
+    pick_a = ((abs_a + bias512 - abs_b) & (same_sign | (abs_a + bias512 - abs_b - abs_b))) >> 9 & ones
+    pick_b = ((same_sign | (abs_b + bias512 - abs_a - abs_a)) >> 9) & ones & ~pick_a
+    mask_a = (pick_a << 8) - pick_a  # 0xff where picked: (flag << 8) - flag never borrows
+    mask_b = (pick_b << 8) - pick_b
+    return c ^ ((a ^ c) & mask_a) ^ ((b ^ c) & mask_b)
+
+
 def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
     """Wavefront for a window with Paeth rows (any other types may be mixed in), 16 bits per lane,
     the sample in the low byte; row 0 is `prev`, passed through with predictor 0. left a = step
     t-1; up b = step t-1 shifted up one row; upper-left c = step t-2 shifted up one row, which is
-    simply b of step t-1. With biases 256/512 the signed differences b-c, a-c, a+b-2c become lane
-    values in (0, 512) / (0, 1024): every add/subtract stays in its lane, |d| and comparisons read
-    single bits of them, and choices use 0x00ff masks made from 0/1 flags (flag*0xff =
-    (flag<<8) - flag, no borrow). Bits above the last lane may hold garbage; nothing ever moves
-    them down into a lane (right shifts are by at most 9 and followed by masks), and the final
-    & LOW8 drops them."""
+    simply b of step t-1. Other rows' lanes take their own predictor through masks. Bits above the
+    last lane may hold garbage: nothing moves them down into a lane (right shifts are by at most 9
+    and followed by masks) and the final & LOW8 drops them."""
     row_bytes = len(raws[0])
     types = [FILTER_NONE, *filter_types]
     skewed, vector, steps = _skew([prev, *raws], bpp, 2)
-    lanes = vector // 2
-    ones, low8, low9 = _repeat(b"\x01\x00", lanes), _repeat(b"\xff\x00", lanes), _repeat(b"\xff\x01", lanes)
-    bias256, bias512 = _repeat(b"\x00\x01", lanes), _repeat(b"\x00\x02", lanes)
+    ones, low8, bias256, bias512 = paeth_lane_constants(vector // 2)
     masks = _lane_masks_by_filter(types, bpp, b"\xff\x00")
-    only_paeth = all(t == FILTER_PAETH for t in filter_types)
+    paeth_mask, sub_mask, up_mask = masks[FILTER_PAETH], masks[FILTER_SUB], masks[FILTER_UP]
+    average_mask = masks[FILTER_AVERAGE]
     shift = 16 * bpp
     view = memoryview(skewed)
     from_bytes = int.from_bytes
@@ -119,32 +144,13 @@ def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: byte
     start = 0
     for _ in range(steps):
         b = a << shift
-        # pa = |b - c|, pb = |a - c|, pc = |a + b - 2c| (spec 9.4's |p-a|, |p-b|, |p-c|), each as
-        # |x - bias| of a biased x: sign bit s, then x & low if s else (x ^ low) + 1.
-        xb = b + bias256 - c
-        s = (xb >> 8) & ones
-        pa = ((xb ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
-        xa = a + bias256 - c
-        s = (xa >> 8) & ones
-        pb = ((xa ^ (low8 - ((s << 8) - s))) & low8) + (ones - s)
-        x = xa + xb  # a + b - 2c + 512
-        s = (x >> 9) & ones
-        pc = ((x ^ (low9 - ((s << 9) - s))) & low9) + (ones - s)
-        # Comparisons: bit 9 of (y + 512 - x) is set exactly when x <= y (both are <= 510).
-        pick_a = ((pb + bias512 - pa) >> 9) & ((pc + bias512 - pa) >> 9) & ones
-        pick_b = ((pc + bias512 - pb) >> 9) & (ones - pick_a) & ones
-        mask_a = (pick_a << 8) - pick_a
-        mask_b = (pick_b << 8) - pick_b
-        predictor = c ^ ((a ^ c) & mask_a) ^ ((b ^ c) & mask_b)
-        if only_paeth:
-            predictor &= masks[FILTER_PAETH]
-        else:
-            predictor = (
-                (predictor & masks[FILTER_PAETH])
-                | (a & masks[FILTER_SUB])
-                | (b & masks[FILTER_UP])
-                | (((a + b) >> 1) & masks[FILTER_AVERAGE])
-            )
+        predictor = paeth_predictor_lanes(a, b, c, ones, low8, bias256, bias512) & paeth_mask
+        if sub_mask:
+            predictor |= a & sub_mask
+        if up_mask:
+            predictor |= b & up_mask
+        if average_mask:
+            predictor |= ((a + b) >> 1) & average_mask
         raw = from_bytes(view[start : start + vector], "little")
         c = b
         a = (raw + predictor) & low8

@@ -236,3 +236,20 @@ def test_unfilter_decision_paths_match_reference(decision, data):
     finally:
         filters.ROW_BYTE_COST = saved
     assert got == reference_rows(types, raws, bytes(length), bpp)
+
+
+def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
+    """Every (a, b, c) in 0..255^3 at once, one 16-bit lane each, against the spec's predictor."""
+    from grayscale.wavefront import paeth_lane_constants, paeth_predictor_lanes
+
+    count = 256**3  # lane i = a*65536 + b*256 + c
+    planes = []
+    for repeat_each, tile in ((65536, 1), (256, 256), (1, 65536)):
+        spread = bytearray(2 * count)
+        spread[0::2] = b"".join(bytes([v]) * repeat_each for v in range(256)) * tile
+        planes.append(int.from_bytes(spread, "little"))
+    a, b, c = planes
+    ones, low8, bias256, bias512 = paeth_lane_constants(count)
+    predicted = (paeth_predictor_lanes(a, b, c, ones, low8, bias256, bias512) & low8).to_bytes(2 * count, "little")[0::2]
+    table = bytes(ref.paeth_predictor(av, bv, cv) for av in range(256) for bv in range(256) for cv in range(256))
+    assert predicted == table
