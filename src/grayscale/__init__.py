@@ -1,5 +1,27 @@
 """Pure-Python PNG -> 8-bit grayscale conversion (stdlib only; runs the same on CPython and Pyodide).
-Public API: convert, convert_stream, probe, PngInfo, InvalidImage, ERROR_CODES."""
+
+Public API (everything else is internal):
+    convert(data, *, max_pixels=40_000_000, max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES) -> bytes
+    convert_stream(chunks, *, same limits) -> Iterator[bytes]   # b"".join(...) == convert(...)
+    probe(data) -> PngInfo                                       # signature + IHDR only (first 33 bytes)
+    PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
+
+Output: colour type 0 (8-bit gray), or colour type 4 (8-bit gray + alpha) when the input has an
+alpha channel or a tRNS chunk; same width and height; never interlaced.
+Gray is BT.601 luma exactly as Pillow's convert("L"): (19595 R + 38470 G + 7471 B + 0x8000) >> 16,
+after scaling samples to 8 bits (low depths by bit replication, 16-bit by keeping the high byte).
+
+Policies for inputs the spec leaves open:
+- Missing IEND is an error ("truncated"); bytes after IEND are ignored.
+- Unknown ancillary chunks are skipped (CRC still checked) wherever they appear; unknown critical
+  chunks are "unknown_critical_chunk". A malformed tRNS is an error ("bad_transparency").
+- Palette indices beyond the PLTE entries decode as black, opaque (as Pillow and libpng do).
+- Limits are checked from IHDR before anything is inflated; inflation never produces more than
+  IHDR implies, so decompression bombs are refused early ("image_data_long").
+- convert_stream yields output as it goes: if it raises InvalidImage midway, discard what it
+  yielded. Large IDAT chunks arriving in small pieces are inflated before their CRC is checked,
+  so damage there may be reported as bad_image_data/bad_filter instead of crc_mismatch.
+"""
 
 from .convert import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_PIXELS, convert, convert_stream
 from .errors import ERROR_CODES, InvalidImage

@@ -1,6 +1,7 @@
 """The conversion pipeline: chunks -> bounded inflate -> unfilter -> gray/alpha -> (Adam7 canvas) -> writer.
-Imports only sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
+Imports only dataclasses and sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 
 from .chunks import ByteSource, ChunkReader, read_signature
@@ -26,7 +27,11 @@ class ImageDecoder:
 
     def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None) -> None:
         self.info = info
-        self._converter = SampleConverter(info, palette, transparency)
+        # Filters work bytewise with a distance of whole pixels (spec 9.2), so the high bytes of 16-bit
+        # samples decode independently of the low bytes; only tRNS needs the low bytes (exact match).
+        self._high_bytes_only = info.bit_depth == 16 and transparency is None
+        self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
+        self._converter = SampleConverter(self._decode_info, palette, transparency)
         self._out_channels = 2 if self._converter.has_alpha else 1
         self.writer = GrayPngWriter(info.width, info.height, self._converter.has_alpha)
         self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
@@ -45,9 +50,8 @@ class ImageDecoder:
             self._pass_width = pass_width
             self._rows_left = pass_height
             self._rows_seen = 0
-            row_bytes = self.info.row_bytes(pass_width)
-            self._scanline_length = row_bytes + 1
-            self._unfilter = ScanlineUnfilter(row_bytes, self.info.filter_bpp)
+            self._scanline_length = self.info.row_bytes(pass_width) + 1
+            self._unfilter = ScanlineUnfilter(self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp)
 
     def feed(self, data: bytes) -> bytes:
         """Consume inflated bytes; return output PNG bytes that became ready (maybe b"")."""
@@ -58,7 +62,7 @@ class ImageDecoder:
         length = self._scanline_length
         with memoryview(pending) as view:
             while len(pending) - offset >= length and self._pass_index < len(self._passes):
-                rows = self._unfilter.push(view[offset : offset + length])
+                rows = self._unfilter.push(view[offset], self._raw_scanline(pending, view, offset + 1, offset + length))
                 offset += length
                 self._rows_left -= 1
                 if not self._rows_left:
@@ -70,6 +74,12 @@ class ImageDecoder:
                     length = self._scanline_length
         del pending[:offset]
         return b"".join(out)
+
+    def _raw_scanline(self, pending: bytearray, view: memoryview, start: int, end: int) -> bytes:
+        """The filtered bytes of one scanline (just the high bytes when those are all we need)."""
+        if self._high_bytes_only:
+            return pending[start:end:2]
+        return view[start:end]
 
     def _add_rows(self, rows: list[bytes], out: list[bytes]) -> None:
         for row in rows:
@@ -207,6 +217,8 @@ def convert(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
+    # A list of pieces joined once: growing one buffer (BytesIO, bytearray) by reallocation
+    # fragments Pyodide's wasm heap to ~2x the output size; the small pieces reuse free memory.
     return b"".join(
-        convert_stream((data,), max_pixels=max_pixels, max_decompressed_bytes=max_decompressed_bytes)
+        list(convert_stream((data,), max_pixels=max_pixels, max_decompressed_bytes=max_decompressed_bytes))
     )

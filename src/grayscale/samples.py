@@ -96,10 +96,10 @@ class SampleConverter:
     def _truecolour(self, rows: list[bytes], width: int) -> Planes:
         strip = b"".join(rows)
         if self.info.bit_depth == 8:
-            gray = luma(strip[0::3], strip[1::3], strip[2::3])
+            gray = luma(strip, 3)
             sample_bytes = 3
-        else:
-            gray = luma(strip[0::6], strip[2::6], strip[4::6])
+        else:  # full 16-bit samples (only kept when tRNS needs them): high bytes at 0, 2, 4
+            gray = luma(strip, 6, green_at=2, blue_at=4)
             sample_bytes = 6
         return gray, (self._alpha_for_key(strip, sample_bytes) if self._transparency is not None else None)
 
@@ -112,15 +112,15 @@ class SampleConverter:
     def _truecolour_alpha(self, rows: list[bytes], width: int) -> Planes:
         strip = b"".join(rows)
         if self.info.bit_depth == 8:
-            return luma(strip[0::4], strip[1::4], strip[2::4]), strip[3::4]
-        return luma(strip[0::8], strip[2::8], strip[4::8]), strip[6::8]
+            return luma(strip, 4), strip[3::4]
+        return luma(strip, 8, green_at=2, blue_at=4), strip[6::8]
 
     def _build_palette_tables(self) -> None:
         """Per-index gray and alpha as 256-byte translate tables. Indices past the palette decode as
         black (as Pillow and libpng do) rather than failing the whole image."""
         palette = self._palette
         entries = len(palette) // 3
-        gray = luma(palette[0::3], palette[1::3], palette[2::3]) + bytes(256 - entries)
+        gray = luma(palette, 3) + bytes(256 - entries)
         alpha = (self._transparency or b"") + b"\xff" * (256 - len(self._transparency or b""))
         self._index_gray = gray
         self._index_alpha = alpha

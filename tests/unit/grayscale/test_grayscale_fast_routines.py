@@ -4,14 +4,21 @@ import random
 
 import grayscale_reference as ref
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from grayscale import swar
+from grayscale import filters, swar
 from grayscale.deinterlace import Adam7Canvas
 from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import luma
 from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
-from grayscale.writer import filter_rows_sub
-from grayscale.wavefront import unfilter_average_run, unfilter_paeth_run
+from grayscale.writer import STRIP_FILTERS
+from grayscale.wavefront import (
+    unfilter_average_row,
+    unfilter_paeth_row,
+    unfilter_window_bytes,
+    unfilter_window_paeth,
+)
 
 EDGE_BYTES = [0, 1, 0x7F, 0x80, 0x81, 0xFE, 0xFF]
 LENGTHS = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 257]
@@ -57,56 +64,96 @@ def test_unfilter_each_type_matches_reference(length, bpp):
             row = ref.unfilter_row(filter_type, raw, prev, bpp)
             expected.append(row)
             prev = row
-            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
+            got += unfilter.push(filter_type, raw)
         got += unfilter.flush()
         assert got == expected, f"filter type {filter_type}"
 
 
-@pytest.mark.parametrize("length", [3, 8, 12, 48])
+@pytest.mark.parametrize("length", [3, 6, 12, 48, 3000])
 def test_unfilter_mixed_types_matches_reference(length):
+    """Long mixed sequences: exercises windows, the sweep-or-row decision and trailing fast rows."""
     rng = random.Random(length)
     for bpp in (1, 3):
-        unfilter = ScanlineUnfilter(length, bpp)
-        prev = bytes(length)
-        expected, got = [], []
-        for _ in range(60):
-            filter_type = rng.choice([0, 1, 2, 3, 4, 3, 3, 4, 4])
-            raw = rng.randbytes(length)
-            prev = ref.unfilter_row(filter_type, raw, prev, bpp)
-            expected.append(prev)
-            got += unfilter.push(memoryview(bytes([filter_type]) + raw))
-        got += unfilter.flush()
-        assert got == expected
+        for weights in ([0, 1, 2, 3, 4, 3, 3, 4, 4], [2, 2, 2, 2, 1, 1, 4], [3] * 5 + [2]):
+            unfilter = ScanlineUnfilter(length, bpp)
+            prev = bytes(length)
+            expected, got = [], []
+            for _ in range(60 if length < 1000 else 12):
+                filter_type = rng.choice(weights)
+                raw = rng.randbytes(length)
+                prev = ref.unfilter_row(filter_type, raw, prev, bpp)
+                expected.append(prev)
+                got += unfilter.push(filter_type, raw)
+            got += unfilter.flush()
+            assert got == expected
 
 
-@pytest.mark.parametrize("run_decoder,filter_type", [(unfilter_average_run, 3), (unfilter_paeth_run, 4)])
-@pytest.mark.parametrize("rows,length,bpp", [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2)])
-def test_wavefront_runs_match_reference(run_decoder, filter_type, rows, length, bpp):
-    rng = random.Random(rows * length)
+WINDOW_SHAPES = [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2), (60, 9, 1)]
+WINDOW_TYPE_MIXES = {
+    "average": [3],
+    "paeth": [4],
+    "no_paeth": [0, 1, 2, 3, 3],
+    "all": [0, 1, 2, 3, 4, 4],
+}
+
+
+def reference_rows(types, raws, prev, bpp):
+    rows, above = [], prev
+    for filter_type, raw in zip(types, raws):
+        above = ref.unfilter_row(filter_type, raw, above, bpp)
+        rows.append(above)
+    return rows
+
+
+@pytest.mark.parametrize("mix", sorted(WINDOW_TYPE_MIXES))
+@pytest.mark.parametrize("rows,length,bpp", WINDOW_SHAPES)
+def test_wavefront_windows_match_reference(mix, rows, length, bpp):
+    rng = random.Random(rows * length + bpp)
     for prev in (bytes(length), rng.randbytes(length), b"\xff" * length):
-        raws = [rng.randbytes(length) for _ in range(rows)]
-        expected, above = [], prev
-        for raw in raws:
-            above = ref.unfilter_row(filter_type, raw, above, bpp)
-            expected.append(above)
-        assert run_decoder(raws, prev, bpp) == expected
+        raws = rows_for(length, rng)[:rows] if rows <= 8 else [rng.randbytes(length) for _ in range(rows)]
+        types = [rng.choice(WINDOW_TYPE_MIXES[mix]) for _ in raws]
+        expected = reference_rows(types, raws, prev, bpp)
+        if 4 not in types:  # the byte-lane sweep handles every type but Paeth
+            assert unfilter_window_bytes(types, raws, prev, bpp) == expected
+        assert unfilter_window_paeth(types, raws, prev, bpp) == expected
 
 
-@pytest.mark.parametrize("length", LENGTHS)
-def test_luma_matches_reference(length):
-    rng = random.Random(length)
-    rows = rows_for(length, rng)
-    for r in rows[::2]:
-        for g in rows[1::3]:
-            b = rng.choice(rows)
-            assert luma(r, g, b) == ref.luma(r, g, b)
+@pytest.mark.parametrize("length,bpp", ROW_SHAPES)
+def test_byte_by_byte_rows_match_reference(length, bpp):
+    rng = random.Random(length + bpp)
+    for prev in rows_for(length, rng)[::2]:
+        for raw in rows_for(length, rng)[1::2]:
+            assert unfilter_average_row(raw, prev, bpp) == ref.unfilter_row(3, raw, prev, bpp)
+            assert unfilter_paeth_row(raw, prev, bpp) == ref.unfilter_row(4, raw, prev, bpp)
+
+
+def test_paeth_exhaustive_neighbourhoods():
+    """Every (left, up, upper-left) combination of a value grid, ties included: pixel 2k+1 of the
+    row has left a = decoded[2k], up b = prev[2k+1], upper-left c = prev[2k]."""
+    values = [0, 1, 2, 63, 127, 128, 129, 200, 254, 255]
+    combos = [(a, b, c) for a in values for b in values for c in values]
+    prev = bytes(v for _, b, c in combos for v in (c, b))
+    decoded = bytes(v for k, (a, _, _) in enumerate(combos) for v in (a, (k * 7) & 0xFF))
+    raw = ref.filter_row(4, decoded, prev, 1)
+    assert ref.unfilter_row(4, raw, prev, 1) == decoded
+    assert unfilter_window_paeth([4], [raw], prev, 1) == [decoded]
+    assert unfilter_paeth_row(raw, prev, 1) == decoded
+
+
+@pytest.mark.parametrize("pixel_bytes,green_at,blue_at", [(3, 1, 2), (4, 1, 2), (6, 2, 4), (8, 2, 4)])
+@pytest.mark.parametrize("pixels", [1, 2, 3, 7, 64, 257])
+def test_luma_matches_reference(pixel_bytes, green_at, blue_at, pixels):
+    rng = random.Random(pixels * pixel_bytes)
+    for data in rows_for(pixels * pixel_bytes, rng):
+        red, green, blue = data[0::pixel_bytes], data[green_at::pixel_bytes], data[blue_at::pixel_bytes]
+        assert luma(data, pixel_bytes, green_at, blue_at) == ref.luma(red, green, blue)
 
 
 def test_luma_exhaustive_extremes():
-    values = bytes(range(256))
-    for g in (0, 128, 255):
-        for b in (0, 77, 255):
-            assert luma(values, bytes([g]) * 256, bytes([b]) * 256) == ref.luma(values, bytes([g]) * 256, bytes([b]) * 256)
+    for g in (0, 1, 127, 128, 254, 255):
+        for b in (0, 1, 77, 128, 255):
+            data = b"".join(bytes((r, g, b, 0xFF)) for r in range(256))
+            assert luma(data, 4) == ref.luma(bytes(range(256)), bytes([g]) * 256, bytes([b]) * 256)
 
 
 @pytest.mark.parametrize("sample_bytes", [1, 2, 3, 6])
@@ -130,16 +177,20 @@ def test_unpack_matches_reference(bit_depth):
         assert _unpack(rows, width, table) == expected
 
 
+@pytest.mark.parametrize("filter_type", sorted(STRIP_FILTERS))
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("line_pixels,rows", [(1, 1), (1, 5), (2, 3), (17, 4), (64, 2)])
-def test_output_sub_filter_matches_reference(channels, line_pixels, rows):
+def test_output_strip_filters_match_reference(filter_type, channels, line_pixels, rows):
     rng = random.Random(line_pixels * rows)
     line = line_pixels * channels
-    pixels = rng.randbytes(line * rows)
-    expected = b"".join(
-        b"\x01" + ref.filter_row(1, pixels[i : i + line], bytes(line), channels) for i in range(0, len(pixels), line)
-    )
-    assert filter_rows_sub(pixels, line, channels) == expected
+    for above in (bytes(line), rng.randbytes(line), b"\xff" * line):
+        pixels = rng.randbytes(line * rows)
+        expected, prev = [], above
+        for i in range(0, len(pixels), line):
+            row = pixels[i : i + line]
+            expected.append(bytes([filter_type]) + ref.filter_row(filter_type, row, prev, channels))
+            prev = row
+        assert STRIP_FILTERS[filter_type](pixels, above, line, channels) == b"".join(expected)
 
 
 @pytest.mark.parametrize("width,height", [(1, 1), (2, 2), (3, 5), (8, 8), (9, 9), (13, 7), (1, 17), (33, 2)])
@@ -158,3 +209,47 @@ def test_adam7_canvas_matches_reference(width, height, channels):
             pixels += value
         canvas.place_rows(bytes(pixels), x0, dx, y0, dy)
     assert canvas.pixels == expected
+
+
+@pytest.mark.parametrize("decision", ["always_sweep", "never_sweep", "measured"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_unfilter_decision_paths_match_reference(decision, data):
+    """Random filter-type sequences through ScanlineUnfilter, with the sweep-or-rows cost decision
+    forced each way, against the reference."""
+    bpp = data.draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
+    width = data.draw(st.integers(1, 70))
+    length = width * bpp
+    count = data.draw(st.integers(1, 40))
+    types = data.draw(st.lists(st.integers(0, 4), min_size=count, max_size=count))
+    raws = [data.draw(st.binary(min_size=length, max_size=length)) for _ in types]
+    costs = {
+        "always_sweep": dict.fromkeys(range(5), 1e9),
+        "never_sweep": dict.fromkeys(range(5), 0.0),
+        "measured": filters.ROW_BYTE_COST,
+    }
+    saved = filters.ROW_BYTE_COST
+    filters.ROW_BYTE_COST = costs[decision]
+    try:
+        unfilter = ScanlineUnfilter(length, bpp)
+        got = [row for t, raw in zip(types, raws) for row in unfilter.push(t, raw)] + unfilter.flush()
+    finally:
+        filters.ROW_BYTE_COST = saved
+    assert got == reference_rows(types, raws, bytes(length), bpp)
+
+
+def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
+    """Every (a, b, c) in 0..255^3 at once, one 16-bit lane each, against the spec's predictor."""
+    from grayscale.wavefront import paeth_lane_constants, paeth_predictor_lanes
+
+    count = 256**3  # lane i = a*65536 + b*256 + c
+    planes = []
+    for repeat_each, tile in ((65536, 1), (256, 256), (1, 65536)):
+        spread = bytearray(2 * count)
+        spread[0::2] = b"".join(bytes([v]) * repeat_each for v in range(256)) * tile
+        planes.append(int.from_bytes(spread, "little"))
+    a, b, c = planes
+    ones, low8, bias256, bias512 = paeth_lane_constants(count)
+    predicted = (paeth_predictor_lanes(a, b, c, ones, low8, bias256, bias512) & low8).to_bytes(2 * count, "little")[0::2]
+    table = bytes(ref.paeth_predictor(av, bv, cv) for av in range(256) for bv in range(256) for cv in range(256))
+    assert predicted == table

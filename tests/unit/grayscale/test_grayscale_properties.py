@@ -11,7 +11,7 @@ from png_builders import refilter
 
 from grayscale import convert, convert_stream
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BANDS = {"RGB": 3, "RGBA": 4, "L": 1, "LA": 2, "P": 1, "1": 1}
 
 
@@ -149,3 +149,26 @@ def test_convert_stream_equals_convert_for_any_chunking(png_bytes, sizes):
         pos += size
         i += 1
     assert b"".join(convert_stream(iter(pieces))) == convert(png_bytes)
+
+
+@st.composite
+def wide_mixed_filter_pngs(draw) -> bytes:
+    """Wider photo-like images whose rows use long and short runs of every filter type, so that
+    windows fill up, get split into segments, and are swept (not only decoded row by row)."""
+    mode = draw(st.sampled_from(["RGB", "RGBA", "L", "LA"]))
+    width = draw(st.integers(40, 300))
+    height = draw(st.integers(20, 90))
+    bands = len(mode)
+    seed = draw(st.integers(0, 2**16))
+    raw = bytes(((x * 3 + y * 5 + c * 50 + ((x * y + seed) % 7)) & 0xFF) for y in range(height) for x in range(width) for c in range(bands))
+    out = io.BytesIO()
+    Image.frombytes(mode, (width, height), raw).save(out, "PNG")
+    runs = draw(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 40)), min_size=1, max_size=12))
+    types = [t for t, length in runs for _ in range(length)]
+    return refilter(out.getvalue(), lambda i: types[i % len(types)], idat_pieces=draw(st.integers(1, 3)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wide_mixed_filter_pngs())
+def test_wide_images_with_filter_runs_give_pillows_luma(png_bytes):
+    assert output_planes(convert(png_bytes)) == expected_planes(png_bytes)
