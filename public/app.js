@@ -157,13 +157,13 @@ function retryAfterSeconds(value) {
 }
 
 /** Upload one file with XMLHttpRequest (fetch has no upload progress). */
-function uploadFile(file, { onProgress, signal }) {
+function uploadFile(file, { onProgress, signal, key }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/jobs");
     xhr.setRequestHeader("Accept", "application/json");
     identityHeaders().forEach((value, name) => xhr.setRequestHeader(name, value));
-    xhr.setRequestHeader("Idempotency-Key", randomId());
+    xhr.setRequestHeader("Idempotency-Key", key); // a retry of the same upload creates no second job
     xhr.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     });
@@ -277,13 +277,15 @@ async function handleFiles(fileList) {
   for (const file of accepted) {
     const row = new UploadRow(file);
     // One upload at a time, in the order chosen: jobs are created (and listed) in that order.
-    state.uploadQueue = state.uploadQueue.then(() => row.run(session));
+    state.uploadQueue = state.uploadQueue.then(() => row.run(session)).catch(() => row.el.remove());
   }
 }
 
 class UploadRow {
   constructor(file) {
     this.file = file;
+    this.key = randomId();
+    this.started = false;
     this.abort = new AbortController();
     this.el = document.createElement("li");
     this.el.className = "upload-row";
@@ -302,7 +304,10 @@ class UploadRow {
     this.stop.className = "button quiet small";
     this.stop.textContent = "Stop";
     this.stop.setAttribute("aria-label", `Stop uploading ${file.name}`);
-    this.stop.addEventListener("click", () => this.abort.abort());
+    this.stop.addEventListener("click", () => {
+      this.abort.abort();
+      if (!this.started) this.el.remove();
+    });
     this.el.append(name, this.progress, this.text, this.stop);
     ui.uploads.append(this.el);
   }
@@ -313,19 +318,35 @@ class UploadRow {
     this.text.textContent = percent >= 100 ? "Checking…" : `${percent}%`;
   }
 
+  /** Sends the file; a dropped connection is retried twice with the same Idempotency-Key. */
+  async send() {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await uploadFile(this.file, {
+          onProgress: (f) => this.setProgress(f),
+          signal: this.abort.signal,
+          key: this.key,
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 0 || attempt >= 2) throw error;
+        this.text.textContent = "Connection lost, retrying…";
+        await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt));
+        if (this.abort.signal.aborted) throw new DOMException("upload stopped", "AbortError");
+      }
+    }
+  }
+
   async run(session) {
     if (this.abort.signal.aborted || session !== state.session) {
       this.el.remove();
       return;
     }
+    this.started = true;
     this.setProgress(0);
     const onSessionEnd = () => this.abort.abort();
     session.abort.signal.addEventListener("abort", onSessionEnd, { once: true });
     try {
-      const { job, retryAfter } = await uploadFile(this.file, {
-        onProgress: (f) => this.setProgress(f),
-        signal: this.abort.signal,
-      });
+      const { job, retryAfter } = await this.send();
       if (session !== state.session) return;
       const card = addCard(job, { position: "top" });
       announce(`${job.original?.name ?? this.file.name} uploaded; it is ${STATUS_LABEL[job.status]?.toLowerCase() ?? job.status}.`);
@@ -335,8 +356,8 @@ class UploadRow {
       if (error?.name === "AbortError") {
         if (session === state.session) announce(`Upload of ${this.file.name} stopped.`);
       } else {
-        showAlert(describe(error), { title: `${this.file.name} was not uploaded:` });
-        if (error.status === 401 || error.status === 503) identityProblem(error);
+        const explained = (error.status === 401 || error.status === 503) && identityProblem(error);
+        if (!explained) showAlert(describe(error), { title: `${this.file.name} was not uploaded:` });
       }
     } finally {
       session.abort.signal.removeEventListener("abort", onSessionEnd);
@@ -756,8 +777,8 @@ async function loadPage(cursor) {
     if (error?.name === "AbortError" || session !== state.session) return;
     ui.jobsStatus.hidden = false;
     ui.jobsStatus.textContent = "Your jobs could not be loaded.";
-    showAlert(describe(error), { title: "Your jobs could not be loaded:" });
-    if (error.status === 401 || error.status === 503) identityProblem(error);
+    const explained = (error.status === 401 || error.status === 503) && identityProblem(error);
+    if (!explained) showAlert(describe(error), { title: "Your jobs could not be loaded:" });
   } finally {
     if (session === state.session) {
       ui.loadMore.disabled = false;
@@ -786,11 +807,20 @@ function setUploadsEnabled(enabled) {
   ui.dropZone.disabled = !enabled;
 }
 
+/** The server stopped accepting who we are (sign-in expired, or identity switched off).
+ * Says so once per session; true when the person has been told. */
 function identityProblem(error) {
+  const session = state.session;
+  const told = Boolean(session?.identityLost);
+  if (session) session.identityLost = true;
   if (error.status === 503 || (error.status === 401 && state.mode === "access")) {
+    if (!told) showAlert(`${describe(error)} Please reload the page to sign in again.`, { title: "You are signed out:" });
     setUploadsEnabled(false);
-    state.session?.abort.abort();
+    session?.abort.abort();
+  } else if (!told) {
+    showAlert(describe(error), { title: "The dev user was not accepted:" });
   }
+  return true;
 }
 
 async function detectIdentity() {

@@ -101,3 +101,45 @@ def test_drag_and_drop_uploads_the_dropped_png(page, base_url, email, tmp_path):
     saved = tmp_path / "out.png"
     info.value.save_as(saved)
     assert luma(saved).tobytes() == luma(original).tobytes()
+
+
+def test_a_dropped_connection_is_retried_with_the_same_idempotency_key(page, base_url, email, tmp_path, console):
+    console.allow(r"net::ERR_FAILED|ERR_CONNECTION")
+    open_as(page, base_url, email)
+    attempts: list[str | None] = []
+
+    def flaky(route: Route):
+        attempts.append(route.request.headers.get("idempotency-key"))
+        if len(attempts) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/jobs", lambda route: flaky(route) if route.request.method == "POST" else route.continue_())
+    page.set_input_files("#file-input", str(write_png(tmp_path / "retry.png", 10, 10)))
+
+    expect(card(page, "retry.png")).to_have_count(1, timeout=15_000)
+    assert len(attempts) == 2 and attempts[0] and attempts[0] == attempts[1], attempts
+    expect(page.locator("#alerts")).to_be_empty()
+    card(page, "retry.png").get_by_role("button", name="Cancel retry.png").click()
+    expect(card(page, "retry.png")).to_have_attribute("data-status", "cancelled")
+
+
+def test_a_sign_in_that_expires_is_explained_once(page, base_url, console):
+    console.allow(r"status of 401")
+    page.route("**/api/me", lambda route: route.fulfill(
+        status=200, content_type="application/json", body='{"user": {"email": "ada@example.org"}}'))
+    page.route("**/api/jobs?*", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"jobs": [fake_job("pending")], "next_cursor": None})))
+    expired = json.dumps({"error": {"code": "unauthenticated", "message": "the Access token has expired"}})
+    page.route(f"**/api/jobs/{FAKE_ID}**", lambda route: route.fulfill(
+        status=401, content_type="application/json", body=expired))
+
+    page.goto(base_url + "/")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("You are signed out: The Access token has expired. Please reload the page")
+    expect(page.locator("#drop-zone")).to_be_disabled()
+    page.wait_for_timeout(1500)  # the original and the poll both got 401: still one message
+    expect(page.locator("#alerts .alert")).to_have_count(1)
