@@ -74,7 +74,7 @@ class ConsoleGuard:
         url = message.location.get("url", "")
         if message.type == "error" and EXPECTED_PROBE.search(text) and url.endswith("/api/me"):
             return
-        if any(p.search(text) for p in self.allowed):
+        if any(p.search(f"{text} {url}") for p in self.allowed):
             return
         if message.type == "warning" and "Content Security Policy" not in text and "Permissions-Policy" not in text:
             return

@@ -84,7 +84,7 @@ def test_upload_watch_the_states_and_download_pillows_grayscale(page, base_url, 
     assert result.tobytes() == luma(original).tobytes()
 
 
-def test_cancel_the_last_of_three_then_delete_one(page, base_url, email, tmp_path, shot):
+def test_cancel_the_last_of_three_then_delete_one(page, base_url, email, tmp_path, shot, console):
     open_as(page, base_url, email)
     files = [write_png(tmp_path / f"batch-{i}.png", 48, 32, seed=i) for i in (1, 2, 3)]
 
@@ -118,10 +118,14 @@ def test_cancel_the_last_of_three_then_delete_one(page, base_url, email, tmp_pat
     expect(first.locator(".confirm")).to_be_hidden()
     expect(first).to_have_count(1)
     first.get_by_role("button", name="Delete batch-1.png").click()
+    preview_url = first.locator('[data-kind="original"] img').get_attribute("src")
+    assert page.evaluate(IMAGE_LOADS, preview_url) is True
+    console.allow(re.escape(preview_url))  # the probe below loads it after revocation, on purpose
     first.locator(".confirm-yes").click()
     expect(page.locator("li.job")).to_have_count(2)
     assert user.http.get(f"/api/jobs/{first_id}").status_code == 404
     expect(page.locator("#announcer")).to_contain_text("batch-1.png deleted")
+    assert page.evaluate(IMAGE_LOADS, preview_url) is False  # its object URL was revoked
 
     # The one left running finishes on its own.
     expect(card(page, "batch-2.png")).to_have_attribute("data-status", "completed", timeout=30_000)
@@ -330,3 +334,56 @@ def test_an_invalid_dev_user_is_refused_politely(page, base_url, console):
     field.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Please enter an e-mail address")
     expect(field).to_have_attribute("aria-invalid", "true")
+
+
+IMAGE_LOADS = """(url) => new Promise((resolve) => {
+  const img = new Image();
+  img.onload = () => resolve(true);
+  img.onerror = () => resolve(false);
+  img.src = url;
+})"""
+
+
+def test_switching_the_dev_user_shows_only_their_jobs_and_frees_the_previews(page, base_url, email, tmp_path, console):
+    other = email.replace("web-", "other-")
+    UserClient(base_url, other).upload(write_png(tmp_path / "x.png", 8, 8).read_bytes(), name="theirs.png")
+    open_as(page, base_url, email)
+    page.set_input_files("#file-input", str(write_png(tmp_path / "mine.png", 12, 9)))
+    mine = card(page, "mine.png")
+    preview = mine.locator('[data-kind="original"] img')
+    expect(preview).to_be_visible()
+    url = preview.get_attribute("src")
+    assert page.evaluate(IMAGE_LOADS, url) is True
+    console.allow(re.escape(url))  # the probe below loads it after revocation, on purpose
+
+    field = page.get_by_label("Dev user")
+    field.fill(other)
+    page.get_by_role("button", name="Use", exact=True).click()
+
+    expect(page.locator("#jobs-owner")).to_have_text(other)
+    expect(page.locator("li.job .job-name")).to_have_text(["theirs.png"])
+    assert page.evaluate(IMAGE_LOADS, url) is False  # the object URL was revoked with the card
+    field.fill(email)
+    field.press("Enter")
+    expect(page.locator("li.job .job-name")).to_have_text(["mine.png"])
+    card(page, "mine.png").get_by_role("button", name="Cancel mine.png").click()
+    expect(card(page, "mine.png")).to_have_attribute("data-status", re.compile("cancelled|completed"))
+
+
+def test_stopping_an_upload_sends_no_job(page, context, base_url, email, tmp_path):
+    open_as(page, base_url, email)
+    image = write_png(tmp_path / "slow.png", 420, 420, noise=120)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 64 * 1024})
+    page.set_input_files("#file-input", str(image))
+    row = page.locator(".upload-row")
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Stop uploading slow.png").click()
+    expect(row).to_have_count(0)
+    expect(page.locator("#announcer")).to_contain_text("Upload of slow.png stopped")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    assert UserClient(base_url, email).http.get("/api/jobs").json()["jobs"] == []
+    expect(page.locator("li.job")).to_have_count(0)
