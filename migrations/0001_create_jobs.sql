@@ -23,11 +23,17 @@ CREATE TABLE jobs (
     result_height         INTEGER,
     error_code            TEXT,
     error_message         TEXT,
-    idempotency_key       TEXT
+    idempotency_key       TEXT,
+    -- Insertion order (MAX + 1 in the INSERT; D1 runs writes one at a time). Listing and its
+    -- cursor use it: newest first even within one millisecond or across skewed clocks, and,
+    -- unlike rowid, VACUUM never renumbers it.
+    seq                   INTEGER NOT NULL
 );
 
+CREATE UNIQUE INDEX jobs_seq ON jobs (seq);
+
 -- A user's jobs, newest first (listing and its cursor).
-CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC);
+CREATE INDEX jobs_owner_seq ON jobs (owner, seq DESC);
 
 -- One live job per user and Idempotency-Key.
 CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)

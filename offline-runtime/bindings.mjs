@@ -92,7 +92,8 @@ function d1Value(value) {
   // in workerd ("D1_TYPE_ERROR"), so it is one here too.
   if (value === undefined) throw new TypeError("D1_TYPE_ERROR: Type 'undefined' not supported for value 'undefined'");
   if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "bigint") return Number(value);
+  // workerd's D1 refuses BigInt (what Pyodide passes for Python ints beyond 2**53).
+  if (typeof value === "bigint") throw new TypeError(`D1_TYPE_ERROR: Type 'bigint' not supported for value '${value}'`);
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
     throw new TypeError("the offline runtime does not bind BLOB parameters");
   }

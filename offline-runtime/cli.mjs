@@ -4,12 +4,12 @@
 // Usage: node offline-runtime/cli.mjs [--port 8787] [--host 127.0.0.1] [--config wrangler.jsonc]
 //        [--persist-to .wrangler/state/v3] [--clean] [--var NAME:VALUE ...] [--quiet]
 //        [--inject-fault BINDING.get=KEY_PREFIX ...]   (simulated R2 outages, for tests)
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeAssetServer } from "./assets.mjs";
 import { D1Database, Gateway, R2Bucket, WorkerQueue } from "./bindings.mjs";
-import { loadWranglerConfig } from "./config.mjs";
+import { loadWranglerConfig, readDevVars } from "./config.mjs";
 import { startHttpServer } from "./http-server.mjs";
 import { makeLog } from "./log.mjs";
 import { startPython } from "./python-host.mjs";
@@ -29,17 +29,6 @@ const { values: args } = parseArgs({
     "inject-fault": { type: "string", multiple: true, default: [] },
   },
 });
-
-/** Reads a .dev.vars file (KEY=VALUE lines), as `wrangler dev` does for local-only variables. */
-function readDevVars(file) {
-  if (!existsSync(file)) return {};
-  const vars = {};
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const match = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
-    if (match) vars[match[1]] = match[2].replace(/^"(.*)"$/, "$1");
-  }
-  return vars;
-}
 
 function envVars(config, overrides) {
   const vars = {};

@@ -1,6 +1,6 @@
 // Reads wrangler.jsonc, the single source of truth for bindings, queues and variables,
 // and turns it into the plain description the rest of the offline runtime uses.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 /** Parse JSON with comments and trailing commas (the JSONC dialect wrangler accepts). */
@@ -83,4 +83,19 @@ export function loadWranglerConfig(configPath, { envName } = {}) {
         }
       : null,
   };
+}
+
+/** Reads a .dev.vars file (KEY=VALUE lines), as `wrangler dev` does for local-only variables. */
+export function readDevVars(file) {
+  if (!existsSync(file)) return {};
+  const vars = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const match = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!match) continue;
+    const [, name, raw] = match;
+    const quoted = raw.match(/^(["'])(.*)\1$/);
+    if (quoted) vars[name] = quoted[1] === '"' ? quoted[2].replace(/\\n/g, "\n") : quoted[2];
+    else vars[name] = raw.replace(/\s+#.*$/, "");
+  }
+  return vars;
 }

@@ -144,17 +144,37 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
   }
   const startupMs = performance.now() - started;
 
-  /** Run one event against a fresh Default(ctx, env), releasing proxies afterwards. */
-  async function withInstance(run) {
+  const heapWarningBytes = 100 * 1024 * 1024;
+  function checkMemory() {
+    // workerd kills an isolate over 128 MB; Pyodide's heap is most of an isolate's memory.
+    const heap = pyodide._module.HEAP8.length;
+    if (heap > heapWarningBytes) log.error(`Pyodide heap is ${(heap / 2 ** 20).toFixed(0)} MB: near the 128 MB isolate limit of workerd`);
+  }
+
+  /**
+   * Run one event against a fresh Default(ctx, env). The result is returned as soon as the
+   * handler settles; with `untilTasksSettle` the event also waits for its waitUntil() tasks
+   * (queue events do; a fetch response goes out first, as in workerd).
+   */
+  function withInstance(run, { untilTasksSettle }) {
     const ctx = new ExecutionContext();
     return currentContext.run(ctx, async () => {
       const instance = DefaultClass(ctx, env);
-      try {
-        return await run(instance, ctx);
-      } finally {
+      const finish = async () => {
         await ctx.drain(log);
         instance.destroy();
+        checkMemory();
+      };
+      let result;
+      try {
+        result = await run(instance, ctx);
+      } catch (error) {
+        await finish();
+        throw error;
       }
+      if (untilTasksSettle) await finish();
+      else finish().catch((error) => log.error("event clean-up failed", error));
+      return result;
     });
   }
 
@@ -165,10 +185,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
 
     /** Calls Default.fetch(request) and returns the JS Response it produced. */
     fetch(request) {
-      return withInstance(async (instance) => {
-        const result = await host.call_rpc_style(instance, "fetch", request);
-        return result;
-      });
+      return withInstance((instance) => host.call_rpc_style(instance, "fetch", request), { untilTasksSettle: false });
     },
 
     /** Calls Default.queue(batch, env, ctx) relaxed, as workerd does. */
@@ -180,7 +197,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
         } finally {
           handler.destroy();
         }
-      });
+      }, { untilTasksSettle: true });
     },
   };
 }

@@ -24,32 +24,33 @@ export class Message {
   }
 }
 
-/** workerd's MessageBatch: `.queue`, `.messages`, `ackAll()`, `retryAll()`. */
+/**
+ * workerd's MessageBatch: `.queue`, `.messages`, `ackAll()`, `retryAll()`. As in workerd, the
+ * first decision for a message is the one that counts (a later ack() after retry() "has no
+ * effect"), and ackAll()/retryAll() decide the messages not decided yet.
+ */
 export class MessageBatch {
-  #outcome;
+  #decisions = new Map();
 
   constructor(queue, messages) {
-    this.#outcome = { decisions: new Map(), allDecision: null, allDelaySeconds: undefined };
     this.queue = queue;
-    this.messages = messages.map((m) => new Message(m, (d) => this.#outcome.decisions.set(d.id, d)));
+    this.messages = messages.map((m) => new Message(m, (d) => this.#decide(d)));
+  }
+
+  #decide(decision) {
+    if (!this.#decisions.has(decision.id)) this.#decisions.set(decision.id, decision);
   }
 
   ackAll() {
-    this.#outcome.allDecision = "ack";
+    for (const m of this.messages) this.#decide({ id: m.id, action: "ack" });
   }
 
   retryAll(options = {}) {
-    this.#outcome.allDecision = "retry";
-    this.#outcome.allDelaySeconds = options?.delaySeconds;
+    for (const m of this.messages) this.#decide({ id: m.id, action: "retry", delaySeconds: options?.delaySeconds });
   }
 
   outcome(error) {
-    return {
-      decisions: [...this.#outcome.decisions.values()],
-      allDecision: this.#outcome.allDecision,
-      allDelaySeconds: this.#outcome.allDelaySeconds,
-      error: error ? String(error.message ?? error) : null,
-    };
+    return { decisions: [...this.#decisions.values()], error: error ? String(error.message ?? error) : null };
   }
 }
 
@@ -74,7 +75,6 @@ export function queueHost(python, log) {
 
 function describe(outcome) {
   const parts = outcome.decisions.map((d) => `${d.action}${d.delaySeconds !== undefined ? `(${d.delaySeconds}s)` : ""}`);
-  if (outcome.allDecision) parts.push(`${outcome.allDecision}All`);
   if (outcome.error) parts.push("error");
   return parts.join(", ") || "implicit ack";
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { loadWranglerConfig, parseJsonc } from "../config.mjs";
+import { loadWranglerConfig, parseJsonc, readDevVars } from "../config.mjs";
 import { splitSql } from "../services.mjs";
 
 test("JSONC: comments and trailing commas go, strings stay intact", () => {
@@ -40,4 +40,12 @@ test("a config without python_workers is refused", () => {
 test("migrations split into statements at semicolons outside strings and comments", () => {
   const sql = "CREATE TABLE t (a TEXT DEFAULT 'x;y'); -- done; really\nINSERT INTO t VALUES ('it''s');\n";
   assert.deepEqual(splitSql(sql), ["CREATE TABLE t (a TEXT DEFAULT 'x;y')", "INSERT INTO t VALUES ('it''s')"]);
+});
+
+test(".dev.vars reads like dotenv: export, quotes, comments", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "devvars-"));
+  const file = path.join(dir, ".dev.vars");
+  writeFileSync(file, '# local\nexport AUTH_MODE=dev\nA="two words"\nB=\'single # kept\'\nC=plain # comment\n\nbad line\n');
+  assert.deepEqual(readDevVars(file), { AUTH_MODE: "dev", A: "two words", B: "single # kept", C: "plain" });
+  assert.deepEqual(readDevVars(path.join(dir, "missing")), {});
 });

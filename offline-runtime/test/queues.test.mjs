@@ -16,21 +16,21 @@ test("each message's ack()/retry() is recorded for the broker", () => {
   batch.messages[1].retry({ delaySeconds: 8 });
   assert.deepEqual(batch.outcome(null), {
     decisions: [{ id: "a", action: "ack" }, { id: "b", action: "retry", delaySeconds: 8 }],
-    allDecision: null,
-    allDelaySeconds: undefined,
     error: null,
   });
 });
 
-test("the last decision for a message wins, and batch-wide calls are kept apart", () => {
+test("as in workerd, the first decision for a message wins; batch-wide calls decide the rest", () => {
   const batch = new MessageBatch("image-dlq", messages);
   batch.messages[0].retry();
-  batch.messages[0].ack();
-  batch.retryAll({ delaySeconds: 3 });
+  batch.messages[0].ack(); // no effect: already retried
+  batch.retryAll({ delaySeconds: 3 }); // decides only "b"
+  batch.ackAll(); // no effect: all decided
   const outcome = batch.outcome(new Error("boom"));
-  assert.deepEqual(outcome.decisions, [{ id: "a", action: "ack" }]);
-  assert.equal(outcome.allDecision, "retry");
-  assert.equal(outcome.allDelaySeconds, 3);
+  assert.deepEqual(outcome.decisions, [
+    { id: "a", action: "retry", delaySeconds: undefined },
+    { id: "b", action: "retry", delaySeconds: 3 },
+  ]);
   assert.equal(outcome.error, "boom");
 });
 

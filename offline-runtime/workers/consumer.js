@@ -22,10 +22,6 @@ export default {
       if (action === "ack") message.ack();
       else if (action === "retry") message.retry(delaySeconds === undefined ? {} : { delaySeconds });
     }
-    if (outcome.allDecision === "ack") batch.ackAll();
-    else if (outcome.allDecision === "retry") {
-      batch.retryAll(outcome.allDelaySeconds === undefined ? {} : { delaySeconds: outcome.allDelaySeconds });
-    }
     // As in workerd: a handler that threw leaves its undecided messages to be retried.
     if (outcome.error) throw new Error(`Python queue handler failed: ${outcome.error}`);
   },

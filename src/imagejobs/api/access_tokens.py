@@ -19,6 +19,9 @@ from ..errors import Unauthenticated
 
 CLOCK_SKEW_SECONDS = 60
 JWKS_CACHE_SECONDS = 3600
+JWKS_REFRESH_MIN_SECONDS = 60  # an unknown kid (keys rotated) forces a re-fetch at most this often
+JWKS_FAILURE_SECONDS = 10  # a failed fetch is not retried by every request during an outage
+MIN_MODULUS_BITS = 2048
 # DER prefix of DigestInfo for SHA-256 (RFC 8017 §9.2, note 1).
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
@@ -34,8 +37,10 @@ def _b64url(segment: str) -> bytes:
 
 def rs256_signature_valid(message: bytes, signature: bytes, modulus: int, exponent: int) -> bool:
     """True if `signature` is a valid RSASSA-PKCS1-v1_5 SHA-256 signature of `message`."""
+    if modulus.bit_length() < MIN_MODULUS_BITS or exponent < 3 or exponent % 2 == 0:
+        return False
     size = (modulus.bit_length() + 7) // 8
-    if len(signature) != size or size < 256:  # < 2048-bit keys are refused
+    if len(signature) != size:
         return False
     value = int.from_bytes(signature, "big")
     if value >= modulus:
@@ -53,6 +58,16 @@ def _rsa_key(jwk: dict) -> tuple[int, int] | None:
         return int.from_bytes(_b64url(jwk["n"]), "big"), int.from_bytes(_b64url(jwk["e"]), "big")
     except (KeyError, TypeError, Unauthenticated):
         return None
+
+
+def _find_key(jwks: object, kid: str) -> tuple[int, int] | None:
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    for jwk in keys if isinstance(keys, list) else []:
+        if isinstance(jwk, dict) and jwk.get("kid") == kid:
+            key = _rsa_key(jwk)
+            if key is not None:
+                return key
+    return None
 
 
 class AccessTokenVerifier:
@@ -73,7 +88,7 @@ class AccessTokenVerifier:
         try:
             header = json.loads(_b64url(parts[0]))
             claims = json.loads(_b64url(parts[1]))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Unauthenticated("the Access token is not valid JSON") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
             raise Unauthenticated("the Access token is malformed")
@@ -89,12 +104,13 @@ class AccessTokenVerifier:
     async def _key(self, kid: object) -> tuple[int, int]:
         if not isinstance(kid, str):
             raise Unauthenticated("the Access token names no signing key (kid)")
-        for jwk in (await self.jwks()).get("keys", []):
-            if isinstance(jwk, dict) and jwk.get("kid") == kid:
-                key = _rsa_key(jwk)
-                if key is not None:
-                    return key
-        raise Unauthenticated("the Access token was signed by an unknown key")
+        key = _find_key(await self.jwks(), kid)
+        refresh = getattr(self.jwks, "refresh", None)
+        if key is None and refresh is not None:
+            key = _find_key(await refresh(), kid)  # Access may have rotated its keys
+        if key is None:
+            raise Unauthenticated("the Access token was signed by an unknown key")
+        return key
 
     def _check_claims(self, claims: dict) -> None:
         now = self.clock()
@@ -112,19 +128,37 @@ class AccessTokenVerifier:
 
 
 class CachedJwks:
-    """A JWKS fetched at most once an hour per isolate (Access rotates keys every 6 weeks)."""
+    """A JWKS kept for an hour per isolate (Access rotates keys every six weeks), re-fetched
+    early when a token names an unknown key, and not hammered while fetching fails."""
 
     def __init__(self, fetch: JwksSource, *, clock: Callable[[], float] = time.monotonic):
         self._fetch = fetch
         self._clock = clock
         self._keys: dict | None = None
         self._fetched_at = 0.0
+        self._failure: tuple[float, Exception] | None = None
 
     async def __call__(self) -> dict:
         if self._keys is None or self._clock() - self._fetched_at > JWKS_CACHE_SECONDS:
-            self._keys = await self._fetch()
-            self._fetched_at = self._clock()
+            return await self._load()
         return self._keys
+
+    async def refresh(self) -> dict:
+        """Fetch again unless the keys are younger than a minute (then return them as they are)."""
+        if self._keys is not None and self._clock() - self._fetched_at < JWKS_REFRESH_MIN_SECONDS:
+            return self._keys
+        return await self._load()
+
+    async def _load(self) -> dict:
+        if self._failure is not None and self._clock() - self._failure[0] < JWKS_FAILURE_SECONDS:
+            raise self._failure[1]
+        try:
+            keys = await self._fetch()
+        except Exception as error:
+            self._failure = (self._clock(), error)
+            raise
+        self._keys, self._fetched_at, self._failure = keys, self._clock(), None
+        return keys
 
 
 def static_jwks(text: str) -> JwksSource:

@@ -4,7 +4,7 @@ for any uploaded file name (RFC 6266 `filename` fallback plus RFC 5987 `filename
 from urllib.parse import quote
 
 from ..jobs.ports import StoredBlob
-from .http import HttpRequest, HttpResponse
+from .http import HttpRequest, HttpResponse, etag_matches
 
 
 def attachment_disposition(file_name: str) -> str:
@@ -23,7 +23,7 @@ def image_response(request: HttpRequest, blob: StoredBlob, file_name: str) -> Ht
         ("cache-control", "private, no-cache"),
         ("x-content-type-options", "nosniff"),
     ]
-    if request.header("if-none-match") == blob.etag:
+    if etag_matches(request.header("if-none-match"), blob.etag):
         return HttpResponse(304, headers)
     return HttpResponse(
         200,

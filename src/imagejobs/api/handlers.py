@@ -12,7 +12,7 @@ from ..jobs.service import JobService
 from ..jobs.states import JobStatus
 from ..jobs.uploads import validate_upload
 from .downloads import grayscale_name, image_response
-from .http import HttpRequest, HttpResponse, json_response
+from .http import HttpRequest, HttpResponse, etag_matches, json_response
 from .openapi import openapi_document
 from .resources import job_resource, resource_etag
 
@@ -54,7 +54,7 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
     key = request.header("idempotency-key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY_CHARS and key.isprintable()):
         raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters")
-    upload = await request.body.read_file_field("file")
+    upload = await request.body.read_file_field("file", limit)
     if upload is None:
         raise BadRequest("the form has no file field named 'file'")
     image = validate_upload(upload, max_bytes=limit, max_pixels=ctx.settings.max_pixels)
@@ -74,7 +74,7 @@ async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
     headers = [("etag", etag), ("cache-control", "private, no-cache")]
     if not job.status.is_terminal:
         headers.append(("retry-after", "1"))
-    if request.header("if-none-match") == etag:
+    if etag_matches(request.header("if-none-match"), etag):
         return HttpResponse(304, headers)
     return json_response(200, body, headers)
 
@@ -127,18 +127,23 @@ def _status_filter(raw: str | None) -> JobStatus | None:
         raise BadRequest(f"status must be one of: {', '.join(s.value for s in JobStatus)}") from None
 
 
-def _encode_cursor(after: tuple[str, int]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(after)).encode()).decode().rstrip("=")
+# Cursor values must survive the trip to D1: Pyodide passes ints beyond 2**53 as BigInt,
+# which D1 refuses (D1_TYPE_ERROR).
+_MAX_SEQ = 2**53 - 1
 
 
-def _decode_cursor(raw: str | None) -> tuple[str, int] | None:
+def _encode_cursor(after: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": after}).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(raw: str | None) -> int | None:
     if not raw:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        created_at, seq = value
-        if isinstance(created_at, str) and type(seq) is int:
-            return created_at, seq
-    except (ValueError, TypeError, binascii.Error):
+        seq = value["before"]
+        if type(seq) is int and 0 < seq <= _MAX_SEQ:
+            return seq
+    except (ValueError, TypeError, KeyError, RecursionError, binascii.Error):
         pass
     raise BadRequest("cursor is not one this API returned")

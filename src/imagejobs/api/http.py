@@ -12,8 +12,9 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 class RequestBody(Protocol):
-    async def read_file_field(self, name: str) -> Upload | None:
-        """The multipart file field `name` (None if absent); raises BadRequest if malformed."""
+    async def read_file_field(self, name: str, max_bytes: int) -> Upload | None:
+        """The multipart file field `name` (None if absent). Raises BadRequest if the body is
+        malformed, PayloadTooLarge if the file exceeds `max_bytes` (before copying it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,18 @@ class HttpRequest:
 class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
+    body: bytes | memoryview = b""
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2 weak comparison for If-None-Match: a list of tags, `W/` ignored, `*`.
+    (Cloudflare weakens strong ETags when it compresses a response.)"""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
 
 
 def json_response(status: int, value: object, headers: list[tuple[str, str]] | None = None) -> HttpResponse:

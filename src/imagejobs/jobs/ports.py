@@ -21,7 +21,7 @@ class Database(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class StoredBlob:
-    data: bytes
+    data: bytes | memoryview  # a memoryview from R2 avoids copying a 20 MB image once more
     etag: str
     content_type: str | None
 

@@ -17,6 +17,7 @@ from ..config import Settings
 from ..logs import log_event, user_hash
 from .model import ImageInfo, original_key, result_key
 from .ports import BlobStore
+from .states import JobStatus
 from .store import JobStore, TransitionRejected
 
 # Backoff for transient failures: 2 s, 4 s, 8 s … capped, plus up to 1 s of jitter so that a
@@ -102,9 +103,14 @@ class JobProcessor:
                       duration_ms=_ms(started), outcome="failed")
             return ACK
         except TransitionRejected:
-            # Cancelled while converting: keep its state, drop the result we just wrote.
-            await self.blobs.delete(result_key(job_id))
-            log_event("job.abandoned", job_id=job_id, user=user, outcome="cancelled")
+            # Another delivery of the same message finished first (at-least-once delivery), or
+            # the job was cancelled meanwhile. Both wrote the same result key: drop the object
+            # only if no completed job points at it.
+            current = await self.store.get(job_id)
+            if current is None or current.status is not JobStatus.COMPLETED:
+                await self.blobs.delete(result_key(job_id))
+            log_event("job.superseded", job_id=job_id, user=user,
+                      status=current.status.value if current else "deleted", outcome="superseded")
             return ACK
         except Exception as error:  # transient: record it, let the broker redeliver
             message = f"{type(error).__name__}: {error}"

@@ -16,8 +16,8 @@ JOB_COLUMNS = (
 INSERT_JOB = (
     "INSERT INTO jobs (id, owner, status, created_at, updated_at, attempts, original_key, "
     "original_name, original_size, original_content_type, original_width, original_height, "
-    "original_sha256, idempotency_key) "
-    "VALUES (?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "original_sha256, idempotency_key, seq) "
+    "VALUES (?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))"
 )
 
 SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
@@ -36,14 +36,12 @@ RELEASE_IDEMPOTENCY_KEY = (
 
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
 
-# Newest first, ties (same millisecond) broken by insertion order (rowid). The cursor is the
-# (created_at, rowid) of the last row of the previous page, so pages stay stable while new
-# jobs are inserted at the top.
+# Newest first by insertion order. The cursor is the seq of the last row of the previous
+# page, so pages stay stable while new jobs are inserted at the top.
 LIST_JOBS = (
-    f"SELECT {JOB_COLUMNS}, rowid AS seq FROM jobs WHERE owner = ?1 "
-    "AND (?2 IS NULL OR status = ?2) "
-    "AND (?3 IS NULL OR created_at < ?3 OR (created_at = ?3 AND rowid < ?4)) "
-    "ORDER BY created_at DESC, rowid DESC LIMIT ?5"
+    f"SELECT {JOB_COLUMNS}, seq FROM jobs WHERE owner = ?1 "
+    "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR seq < ?3) "
+    "ORDER BY seq DESC LIMIT ?4"
 )
 
 
@@ -62,8 +60,9 @@ def transition(target: JobStatus, assignments: tuple[str, ...], *, owned: bool =
 
 START_ATTEMPT = transition(
     JobStatus.IN_PROGRESS,
-    ("attempts = attempts + 1", "started_at = COALESCE(started_at, ?)", "updated_at = ?",
-     "error_code = NULL", "error_message = NULL"),
+    # The last recorded error is kept: if this attempt is killed (CPU or memory limit) before
+    # it can record its own, the dead letter consumer still has something to report.
+    ("attempts = attempts + 1", "started_at = COALESCE(started_at, ?)", "updated_at = ?"),
 )
 
 COMPLETE = transition(

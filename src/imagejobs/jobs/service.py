@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from ..errors import IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
 from .model import ImageInfo, Job, new_job_id, original_key, result_key
-from .ports import BlobStore, DuplicateKey, JobQueue, StoredBlob
+from .ports import BlobStore, JobQueue, StoredBlob
 from .states import JobStatus
-from .store import JobStore, NewJob, Page, TransitionRejected
+from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
 from .uploads import ValidImage
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -45,7 +45,7 @@ class JobService:
         )
         try:
             job = await self.store.insert(new)
-        except DuplicateKey:
+        except IdempotencyKeyTaken:
             # A concurrent request with the same Idempotency-Key won the race: use its job.
             await self.blobs.delete(key)
             winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")  # release nothing
@@ -81,7 +81,7 @@ class JobService:
             raise NotFound(f"no job {job_id}")
         return job
 
-    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: tuple[str, int] | None) -> Page:
+    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: int | None) -> Page:
         return await self.store.list(owner, limit=limit, status=status, after=after)
 
     async def result(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:
@@ -114,6 +114,8 @@ class JobService:
 
     async def delete(self, owner: str, job_id: str) -> None:
         job = await self.get(owner, job_id)
-        await self.blobs.delete(original_key(job.id), result_key(job.id))
+        # The row first: should the object deletion fail, an orphan object is harmless, while a
+        # job whose images are gone would answer 404 for its downloads.
         await self.store.delete_owned(owner, job_id)
+        await self.blobs.delete(original_key(job.id), result_key(job.id))
         log_event("job.deleted", job_id=job_id, user=user_hash(owner))

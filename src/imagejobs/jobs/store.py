@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 from . import queries
 from .model import ImageInfo, Job, utc_now
-from .ports import Database
+from .ports import Database, DuplicateKey
 from .states import JobStatus
+
+
+class IdempotencyKeyTaken(Exception):
+    """Another job of this owner already holds this Idempotency-Key."""
 
 
 class TransitionRejected(Exception):
@@ -29,7 +33,7 @@ class NewJob:
 @dataclass(frozen=True, slots=True)
 class Page:
     jobs: list[Job]
-    next_after: tuple[str, int] | None  # (created_at, rowid) of the last job, if more may follow
+    next_after: int | None  # seq of the last job, if more may follow
 
 
 class JobStore:
@@ -38,12 +42,17 @@ class JobStore:
 
     async def insert(self, job: NewJob, now: str | None = None) -> Job:
         now = now or utc_now()
-        await self.db.run(
-            queries.INSERT_JOB,
-            job.id, job.owner, now, now, job.original_key, job.original_name,
-            job.original.size, job.original.content_type, job.original.width,
-            job.original.height, job.original_sha256, job.idempotency_key,
-        )
+        try:
+            await self.db.run(
+                queries.INSERT_JOB,
+                job.id, job.owner, now, now, job.original_key, job.original_name,
+                job.original.size, job.original.content_type, job.original.width,
+                job.original.height, job.original_sha256, job.idempotency_key,
+            )
+        except DuplicateKey as error:
+            if "idempotency_key" in str(error):
+                raise IdempotencyKeyTaken(job.idempotency_key) from error
+            raise
         return await self.get(job.id)
 
     async def get(self, job_id: str) -> Job | None:
@@ -62,15 +71,11 @@ class JobStore:
 
     async def list(
         self, owner: str, *, limit: int, status: JobStatus | None = None,
-        after: tuple[str, int] | None = None,
+        after: int | None = None,
     ) -> Page:
-        created, seq = after if after else (None, None)
-        rows = await self.db.all(
-            queries.LIST_JOBS, owner, status.value if status else None, created, seq, limit + 1
-        )
+        rows = await self.db.all(queries.LIST_JOBS, owner, status.value if status else None, after, limit + 1)
         page = rows[:limit]
-        more = len(rows) > limit
-        return Page([Job.from_row(r) for r in page], (page[-1]["created_at"], page[-1]["seq"]) if more else None)
+        return Page([Job.from_row(r) for r in page], page[-1]["seq"] if len(rows) > limit else None)
 
     async def delete_owned(self, owner: str, job_id: str) -> bool:
         return await self.db.run(queries.DELETE_OWNED_JOB, job_id, owner) > 0

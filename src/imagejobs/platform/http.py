@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl, urlsplit
 from workers import Response
 
 from ..api.http import HttpRequest, HttpResponse
-from ..errors import BadRequest
+from ..errors import BadRequest, PayloadTooLarge
 from ..jobs.uploads import Upload
 
 # Statuses whose responses must not carry a body (the Fetch standard rejects one).
@@ -18,7 +18,7 @@ class _FormBody:
     def __init__(self, request):
         self._request = request
 
-    async def read_file_field(self, name: str) -> Upload | None:
+    async def read_file_field(self, name: str, max_bytes: int) -> Upload | None:
         try:
             form = await self._request.form_data()
         except Exception as error:  # the runtime raises TypeError for malformed multipart
@@ -28,6 +28,8 @@ class _FormBody:
         value = form[name]
         if isinstance(value, str) or not hasattr(value, "bytes"):
             raise BadRequest(f"the form field '{name}' must be a file, not text")
+        if value.size > max_bytes:  # the runtime's File knows its size: refuse without copying
+            raise PayloadTooLarge(f"upload is {value.size} bytes; the limit is {max_bytes}")
         return Upload(name=str(getattr(value, "name", "") or ""), data=bytes(await value.bytes()))
 
 
@@ -35,7 +37,9 @@ def to_http_request(request) -> HttpRequest:
     url = urlsplit(request.url)
     headers = {name.lower(): value for name, value in request.headers.items()}
     return HttpRequest(
-        method=str(request.method.value if hasattr(request.method, "value") else request.method),
+        # The JS string: the SDK's `request.method` is HTTPMethod[...], a KeyError for methods
+        # it does not list (PROPFIND…), which must reach the router and get a JSON 405.
+        method=str(request.js_object.method).upper(),
         path=url.path,
         query=dict(parse_qsl(url.query, keep_blank_values=True)),
         headers=headers,
@@ -44,5 +48,5 @@ def to_http_request(request) -> HttpRequest:
 
 
 def to_workers_response(response: HttpResponse) -> Response:
-    body = None if response.status in _NULL_BODY_STATUSES or not response.body else response.body
+    body = None if response.status in _NULL_BODY_STATUSES or not response.body else bytes(response.body)
     return Response(body, status=response.status, headers=response.headers)

@@ -17,7 +17,7 @@ class R2BlobStore:
         found = await self._bucket.get(key)
         if found is None:
             return None
-        data = bytes(await found.arrayBuffer())  # memoryview from the SDK → owned bytes
+        data = await found.arrayBuffer()  # the SDK's memoryview: used as is, not copied again
         http_metadata = found.httpMetadata or {}
         return StoredBlob(data=data, etag=str(found.httpEtag), content_type=http_metadata.get("contentType"))
 

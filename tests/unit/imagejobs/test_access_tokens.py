@@ -41,6 +41,8 @@ def test_the_audience_may_be_a_plain_string():
         (KEY.token(header={"kid": None}), "kid"),
         ("not.a.jwt.at.all", "not a JWT"),
         ("a.b.c", "not valid"),
+        ("W3s=" + "W" * 40 + ".e30.", "not valid"),
+        (".".join(["WwWw" * 3000, "e30", ""]), "not valid JSON"),
         ("", "not a JWT"),
     ],
 )
@@ -74,3 +76,62 @@ def test_the_jwks_is_fetched_once_per_hour():
     now[0] = 3700
     asyncio.run(cached())
     assert calls == [0.0, 3700]
+
+
+def test_deeply_nested_json_is_a_401_not_a_crash():
+    import base64
+
+    nested = base64.urlsafe_b64encode(b"[" * 100_000 + b"]" * 100_000).decode().rstrip("=")
+    with pytest.raises(Unauthenticated):
+        verify(f"{nested}.{nested}.sig")
+
+
+def test_small_keys_and_bad_exponents_are_refused():
+    n = 2**2047 + 1
+    assert not rs256_signature_valid(b"x", b"\x01" * 256, n, 1)
+    assert not rs256_signature_valid(b"x", b"\x01" * 256, n, 65536)
+    assert not rs256_signature_valid(b"x", b"\x01" * 255, 2**2039 + 1, 65537)
+
+
+def test_an_unknown_kid_triggers_one_early_refetch_for_rotated_keys():
+    rotated = SigningKey("rotated")
+    served = [{"keys": [KEY.jwk()]}]
+    now = [0.0]
+
+    async def fetch():
+        return served[-1]
+
+    source = CachedJwks(fetch, clock=lambda: now[0])
+    verifier = AccessTokenVerifier(TEAM_DOMAIN, AUDIENCE, source)
+    asyncio.run(verifier.verify(KEY.token()))
+    served.append({"keys": [KEY.jwk(), rotated.jwk()]})
+    now[0] = 30  # within a minute of the last fetch: no early re-fetch yet
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        asyncio.run(verifier.verify(rotated.token()))
+    now[0] = 90
+    assert asyncio.run(verifier.verify(rotated.token()))["email"]
+
+
+def test_a_failing_jwks_fetch_is_not_repeated_by_every_request():
+    calls = []
+    now = [0.0]
+
+    async def fetch():
+        calls.append(now[0])
+        raise OSError("team domain unreachable")
+
+    source = CachedJwks(fetch, clock=lambda: now[0])
+    for t in (0, 1, 5):
+        now[0] = t
+        with pytest.raises(OSError):
+            asyncio.run(source())
+    now[0] = 11
+    with pytest.raises(OSError):
+        asyncio.run(source())
+    assert calls == [0, 11]
+
+
+def test_a_jwks_that_is_not_an_object_is_an_unknown_key():
+    verifier = AccessTokenVerifier(TEAM_DOMAIN, AUDIENCE, static_jwks("[1, 2]"))
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        asyncio.run(verifier.verify(KEY.token()))

@@ -22,7 +22,7 @@ class FileBody:
     def __init__(self, upload):
         self.upload = upload
 
-    async def read_file_field(self, name):
+    async def read_file_field(self, name, max_bytes):
         return self.upload if name == "file" else None
 
 
@@ -131,7 +131,17 @@ def test_get_job_supports_etags(run, service):
     assert again.status == 304 and again.body == b""
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"status": "done"}, {"cursor": "???"}])
+def _cursor(value) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("query", [
+    {"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"status": "done"}, {"cursor": "???"},
+    {"cursor": _cursor({"before": 2**53 + 1})}, {"cursor": _cursor({"before": 0})},
+    {"cursor": _cursor({"before": "5"})}, {"cursor": _cursor([1])}, {"cursor": _cursor({"before": True})},
+])
 def test_bad_listing_parameters_are_400(run, service, query):
     response, body = call(run, service, HttpRequest("GET", "/api/jobs", query=query, headers=USER))
     assert response.status == 400 and body["error"]["code"] == "bad_request"

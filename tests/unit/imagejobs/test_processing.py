@@ -115,3 +115,20 @@ def test_retry_delay_grows_exponentially_and_is_capped():
     no_jitter = lambda: 0.0  # noqa: E731
     assert [retry_delay(a, jitter=no_jitter) for a in (1, 2, 3, 4)] == [2, 4, 8, 16]
     assert retry_delay(50, jitter=no_jitter) == 300
+
+
+def test_a_duplicate_delivery_running_at_the_same_time_never_deletes_the_result(service, store, blobs, run):
+    job = submit(service, run, png(6, 6))
+    other = JobProcessor(store, blobs, Settings(), sleep=_no_sleep)
+    calls = []
+
+    async def second_delivery_meanwhile(seconds):
+        calls.append(seconds)
+        if len(calls) == 1:  # the duplicate runs to completion while the first one waits
+            assert await other.process({"jobId": job.id}, 1) == ACK
+
+    first = JobProcessor(store, blobs, Settings(processing_delay_seconds=1), sleep=second_delivery_meanwhile)
+    assert run(first.process({"jobId": job.id}, 1)) == ACK
+    done = run(service.get("a@example.com", job.id))
+    assert done.status is JobStatus.COMPLETED
+    assert f"results/{job.id}.png" in blobs.objects  # the losing attempt left the result alone

@@ -75,3 +75,14 @@ def test_everything_outside_the_platform_layer_imports_without_the_runtime():
     result = subprocess.run([sys.executable, "-c", script], cwd=SRC, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert len(modules) > 15
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [('"abc"', True), ('W/"abc"', True), ('"x", W/"abc"', True), ("*", True),
+     ('"abcd"', False), ('"x"', False), ("", False), (None, False)],
+)
+def test_if_none_match_uses_weak_comparison(header, matches):
+    from imagejobs.api.http import etag_matches
+
+    assert etag_matches(header, '"abc"') is matches

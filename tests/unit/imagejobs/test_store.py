@@ -5,7 +5,7 @@ import pytest
 from imagejobs.jobs.model import ImageInfo
 from imagejobs.jobs.ports import DuplicateKey
 from imagejobs.jobs.states import JobStatus
-from imagejobs.jobs.store import NewJob, TransitionRejected
+from imagejobs.jobs.store import IdempotencyKeyTaken, NewJob, TransitionRejected
 
 
 def new_job(job_id: str, owner="a@example.com", key=None, sha="s") -> NewJob:
@@ -65,10 +65,10 @@ def test_cancel_is_owner_scoped(store, run):
 
 def test_listing_is_newest_first_and_pages_stay_stable_under_inserts(store, run, db):
     for i in range(5):
-        run(store.insert(new_job(f"j{i}"), now=f"2026-01-01T00:00:0{i}.000Z"))
+        run(store.insert(new_job(f"j{i}")))
     first = run(store.list("a@example.com", limit=2))
     assert [j.id for j in first.jobs] == ["j4", "j3"]
-    run(store.insert(new_job("j9"), now="2026-01-01T00:00:09.000Z"))  # arrives between pages
+    run(store.insert(new_job("j9")))  # arrives between pages
     second = run(store.list("a@example.com", limit=2, after=first.next_after))
     third = run(store.list("a@example.com", limit=2, after=second.next_after))
     assert [j.id for j in second.jobs] == ["j2", "j1"]
@@ -95,9 +95,15 @@ def test_listing_filters_by_status_and_owner(store, run):
 
 def test_an_idempotency_key_names_one_job_per_owner(store, run):
     run(store.insert(new_job("j1", key="k")))
-    with pytest.raises(DuplicateKey):
+    with pytest.raises(IdempotencyKeyTaken):
         run(store.insert(new_job("j2", key="k")))
     run(store.insert(new_job("j3", owner="b@example.com", key="k")))  # another owner may reuse it
+
+
+def test_a_duplicate_id_is_not_mistaken_for_an_idempotency_key(store, run):
+    run(store.insert(new_job("j1", key="k")))
+    with pytest.raises(DuplicateKey):
+        run(store.insert(new_job("j1", key="other")))
 
 
 def test_an_expired_idempotency_key_is_released(store, run):
