@@ -447,7 +447,7 @@ class JobCard {
     }
   }
 
-  get name_() {
+  get fileName() {
     return this.job.original?.name ?? "image.png";
   }
 
@@ -460,7 +460,7 @@ class JobCard {
     const before = this.job?.status;
     this.job = job;
     const status = job.status;
-    const name = this.name_;
+    const name = this.fileName;
     this.el.dataset.status = status;
     this.name.textContent = name;
     this.badge.textContent = STATUS_LABEL[status] ?? status;
@@ -579,7 +579,7 @@ class JobCard {
       if (error?.name === "AbortError" || !state.cards.has(this.job.id)) return;
       if (error.status === 404) {
         this.discard();
-        showAlert(`${this.name_} no longer exists, so it was removed from the list.`, { kind: "info" });
+        showAlert(`${this.fileName} no longer exists, so it was removed from the list.`, { kind: "info" });
         return;
       }
       if (error.status === 401 || error.status === 503) {
@@ -648,7 +648,7 @@ class JobCard {
       const url = URL.createObjectURL(blob);
       this.urls.push(url);
 
-      img.alt = kind === "original" ? `Original: ${this.name_}` : `Grayscale version of ${this.name_}`;
+      img.alt = kind === "original" ? `Original: ${this.fileName}` : `Grayscale version of ${this.fileName}`;
       img.src = url;
       img.hidden = false;
       placeholder.hidden = true;
@@ -660,7 +660,7 @@ class JobCard {
         placeholder.textContent = "No preview";
       });
       if (kind === "result") {
-        const fileName = dispositionName(response.headers.get("Content-Disposition")) ?? grayscaleName(this.name_);
+        const fileName = dispositionName(response.headers.get("Content-Disposition")) ?? grayscaleName(this.fileName);
         this.download.href = url;
         this.download.download = fileName;
         this.download.hidden = false;
@@ -687,7 +687,7 @@ class JobCard {
     } catch (error) {
       if (error?.name === "AbortError") return;
       if (error.status === 409 && error.body?.job) this.update(error.body.job);
-      showAlert(describe(error), { title: `${this.name_} could not be cancelled:` });
+      showAlert(describe(error), { title: `${this.fileName} could not be cancelled:` });
       if (!this.terminal) this.schedule(0);
     } finally {
       this.cancelButton.disabled = false;
@@ -719,12 +719,12 @@ class JobCard {
       if (error.status !== 404) {
         yes.disabled = false;
         yes.textContent = "Delete";
-        showAlert(describe(error), { title: `${this.name_} could not be deleted:` });
+        showAlert(describe(error), { title: `${this.fileName} could not be deleted:` });
         return;
       }
     }
     const next = this.el.nextElementSibling ?? this.el.previousElementSibling;
-    const name = this.name_;
+    const name = this.fileName;
     this.discard();
     announce(`${name} deleted.`);
     (next?.querySelector(".delete") ?? ui.jobsHeading).focus();
