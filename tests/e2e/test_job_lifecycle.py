@@ -133,3 +133,18 @@ def test_a_known_path_with_another_method_is_405(user, method, path):
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert response.headers["allow"]
+
+
+def test_an_unusual_method_is_a_json_405_not_a_crash(user):
+    response = user.http.request("PROPFIND", "/api/jobs")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_weakened_etag_still_gives_304(user):
+    job = user.upload(photo_like(8, 8)).json()["job"]
+    user.wait_until_terminal(job["id"])
+    etag = user.http.get(f"/api/jobs/{job['id']}").headers["etag"]
+    # Cloudflare weakens strong ETags when it compresses a response; clients send them back so.
+    again = user.http.get(f"/api/jobs/{job['id']}", headers={"If-None-Match": f'"other", W/{etag}'})
+    assert again.status_code == 304
