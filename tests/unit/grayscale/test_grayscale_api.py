@@ -112,3 +112,16 @@ def test_package_is_platform_free_and_stdlib_only():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_memory_exhaustion_is_reported_as_too_large(monkeypatch):
+    """A host with less memory than the limits allow must still see InvalidImage, not MemoryError."""
+    from grayscale import pipeline
+
+    def exhausted(self, data):
+        raise MemoryError
+
+    monkeypatch.setattr(pipeline.ImageDecoder, "feed", exhausted)
+    with pytest.raises(InvalidImage) as caught:
+        convert(pillow_png("RGB"))
+    assert caught.value.code == "too_large"

@@ -169,6 +169,16 @@ def convert_stream(
 ) -> Iterator[bytes]:
     """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced.
     Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    try:
+        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes)
+    except MemoryError:
+        # Within the limits memory use is bounded, but a host may still have less (e.g. an image
+        # with extremely long rows); that is an input too large for this host, not a crash.
+        raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
+
+
+def _convert_pieces(chunks: Iterable[bytes], max_pixels: int, max_decompressed_bytes: int) -> Iterator[bytes]:
+    """convert_stream without the MemoryError translation."""
     source = ByteSource(chunks)
     read_signature(source)
     reader = ChunkReader(source)
