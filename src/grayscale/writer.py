@@ -11,7 +11,7 @@ from .header import PNG_SIGNATURE
 from .swar import avg_lanes, sub_lanes
 
 IDAT_TARGET = 1 << 16  # emit an IDAT once this much compressed data is pending
-TRIAL_BYTES = 1 << 16  # the first rows (this many pixel bytes) decide filter and deflate settings
+TRIAL_BYTES = 1 << 15  # the first rows (this many pixel bytes) decide filter and deflate settings
 
 # (output filter, zlib strategy, level) candidates. On photo-like rows Average + run-length-only
 # deflate is ~5% smaller than Pillow's output and ~4x faster to compress than default deflate;
