@@ -94,9 +94,11 @@ class GrayPngWriter:
     The first TRIAL_BYTES of rows are held back and compressed with each of ENCODINGS; the
     smallest result fixes the filter and deflate strategy for the whole image."""
 
-    def __init__(self, width: int, height: int, has_alpha: bool) -> None:
+    def __init__(self, width: int, height: int, has_alpha: bool, on_size_estimate=None) -> None:
         self.channels = 2 if has_alpha else 1
         self.line = width * self.channels
+        self._height = height
+        self._on_size_estimate = on_size_estimate  # called once with a generous output size guess
         self._header = PNG_SIGNATURE + chunk(
             b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 4 if has_alpha else 0, 0, 0, 0)
         )
@@ -143,8 +145,13 @@ class GrayPngWriter:
                 filtered = STRIP_FILTERS[filter_type](sample, self._above, self.line, self.channels)
                 sizes.append((_compressed_size(filtered, strategy, level), filter_type, strategy, level))
             best = min(sizes)
-        _, self._filter, strategy, level = best
+        compressed_sample, self._filter, strategy, level = best
         self._compressor = _compressor(strategy, level)
+        if self._on_size_estimate is not None and sample:
+            # The trial's compression ratio, applied to the whole image, plus 10% and chunk overhead.
+            filtered_total = self._height * (self.line + 1)
+            ratio = compressed_sample / (len(sample) + len(sample) // self.line)
+            self._on_size_estimate(int(filtered_total * ratio * 1.1) + 12 * (filtered_total // IDAT_TARGET) + 4096)
         if sample:
             self._compress(sample)
 

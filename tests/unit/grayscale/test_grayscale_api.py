@@ -125,3 +125,15 @@ def test_memory_exhaustion_is_reported_as_too_large(monkeypatch):
     with pytest.raises(InvalidImage) as caught:
         convert(pillow_png("RGB"))
     assert caught.value.code == "too_large"
+
+
+@pytest.mark.parametrize("reserved", [0, 1, 10, 35, 36, 37, 1000])
+def test_presized_output_is_exact_whatever_the_estimate(reserved):
+    from grayscale.pipeline import _PresizedOutput
+
+    output = _PresizedOutput()
+    output.write(b"header")
+    output.reserve(reserved)
+    for piece in (b"abc" * 5, b"", b"xyz" * 5):
+        output.write(piece)
+    assert output.getvalue() == b"header" + b"abc" * 5 + b"xyz" * 5
