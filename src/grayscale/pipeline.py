@@ -52,7 +52,6 @@ class ImageDecoder:
             _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
             self._pass_width = pass_width
             self._rows_left = pass_height
-            self._rows_seen = 0
             self._scanline_length = self.info.row_bytes(pass_width) + 1
             self._unfilter = ScanlineUnfilter(self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp)
 
