@@ -138,27 +138,30 @@ class GrayPngWriter:
     def _choose_encoding(self) -> None:
         sample = b"".join(self._trial)
         self._trial = []
-        best = (0, *ENCODINGS[0])
-        if sample:
-            sizes = []
-            for filter_type, strategy, level in ENCODINGS:
-                filtered = STRIP_FILTERS[filter_type](sample, self._above, self.line, self.channels)
-                sizes.append((_compressed_size(filtered, strategy, level), filter_type, strategy, level))
-            best = min(sizes)
-        compressed_sample, self._filter, strategy, level = best
+        if not sample:  # no rows were added (not possible for a valid image): any encoding will do
+            self._filter, strategy, level = ENCODINGS[0]
+            self._compressor = _compressor(strategy, level)
+            return
+        trials = []
+        for filter_type, strategy, level in ENCODINGS:
+            filtered = STRIP_FILTERS[filter_type](sample, self._above, self.line, self.channels)
+            trials.append((_compressed_size(filtered, strategy, level), filter_type, strategy, level, filtered))
+        compressed_sample, self._filter, strategy, level, filtered = min(trials, key=lambda trial: trial[0])
         self._compressor = _compressor(strategy, level)
-        if self._on_size_estimate is not None and sample:
+        if self._on_size_estimate is not None:
             # The trial's compression ratio, applied to the whole image, plus 10% and chunk overhead.
             filtered_total = self._height * (self.line + 1)
-            ratio = compressed_sample / (len(sample) + len(sample) // self.line)
-            self._on_size_estimate(int(filtered_total * ratio * 1.1) + 12 * (filtered_total // IDAT_TARGET) + 4096)
-        if sample:
-            self._compress(sample)
+            estimate = filtered_total * compressed_sample / len(filtered) * 1.1
+            self._on_size_estimate(int(estimate) + 12 * (filtered_total // IDAT_TARGET) + 4096)
+        self._above = sample[-self.line :]
+        self._emit(self._compressor.compress(filtered))
 
     def _compress(self, pixels: bytes) -> None:
         filtered = STRIP_FILTERS[self._filter](pixels, self._above, self.line, self.channels)
         self._above = pixels[-self.line :]
-        compressed = self._compressor.compress(filtered)
+        self._emit(self._compressor.compress(filtered))
+
+    def _emit(self, compressed: bytes) -> None:
         if compressed:
             self._pending.append(compressed)
             self._pending_size += len(compressed)
