@@ -145,6 +145,7 @@ def main() -> int:
         f"{'x naive':>8} {'size x Pil':>10} {'peak MB':>8} {'match':>5}"
     )
     results = []
+    mismatches = 0
     for index, entry in enumerate(entries, 1):
         data = entry.path.read_bytes()
         info = grayscale.probe(data)
@@ -159,6 +160,7 @@ def main() -> int:
         naive, naive_estimated = naive_time(data, info, not args.no_naive)
         peak = None if args.no_memory else peak_memory(data)
         match = planes(output) == planes(pillow_output)
+        mismatches += not match
         row = (
             f"{entry.name:<28} {len(data) / 1e6:>7.1f}M {ours:>7.3f} {bound:>7.3f} {ours / bound:>7.2f} "
             f"{ours / pillow:>8.2f} {fmt(naive and ours / naive, '{:.3f}') + ('~' if naive_estimated else ''):>8} "
@@ -181,7 +183,9 @@ def main() -> int:
     if not args.no_pyodide:
         run_pyodide_bench()
     print(f"\nbenchmark finished in {time.perf_counter() - started:.0f} s (wall)")
-    return 0
+    if mismatches:
+        print(f"{mismatches} image(s) did NOT match Pillow's pixels")
+    return 1 if mismatches else 0
 
 
 def run_pyodide_bench() -> None:

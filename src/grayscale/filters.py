@@ -15,9 +15,9 @@ from .wavefront import (
 NEEDS_WAVEFRONT = (FILTER_AVERAGE, FILTER_PAETH)
 
 # A window spans at most WINDOW_LANES lanes (rows x bytes per pixel): wider windows mean fewer
-# sweep steps per row but slower big-int operations; ~512 measured best for 512-4096 px rows.
+# sweep steps per row but slower big-int operations; 512-1024 measured best for 512-4096 px rows.
 # Its memory (raw rows plus a skewed copy) is also capped through MAX_WINDOW_BYTES.
-WINDOW_LANES = 512
+WINDOW_LANES = 768
 MAX_WINDOW_BYTES = 1 << 21
 
 # Rough costs in microseconds, measured on CPython 3.13 x86-64; only their ratios matter: they

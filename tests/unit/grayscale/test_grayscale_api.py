@@ -112,3 +112,28 @@ def test_package_is_platform_free_and_stdlib_only():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_memory_exhaustion_is_reported_as_too_large(monkeypatch):
+    """A host with less memory than the limits allow must still see InvalidImage, not MemoryError."""
+    from grayscale import pipeline
+
+    def exhausted(self, data):
+        raise MemoryError
+
+    monkeypatch.setattr(pipeline.ImageDecoder, "feed", exhausted)
+    with pytest.raises(InvalidImage) as caught:
+        convert(pillow_png("RGB"))
+    assert caught.value.code == "too_large"
+
+
+@pytest.mark.parametrize("reserved", [0, 1, 10, 35, 36, 37, 1000])
+def test_presized_output_is_exact_whatever_the_estimate(reserved):
+    from grayscale.pipeline import _PresizedOutput
+
+    output = _PresizedOutput()
+    output.write(b"header")
+    output.reserve(reserved)
+    for piece in (b"abc" * 5, b"", b"xyz" * 5):
+        output.write(piece)
+    assert output.getvalue() == b"header" + b"abc" * 5 + b"xyz" * 5

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from png_builders import (
+from grayscale_png_builders import (
     SIGNATURE,
     assemble,
     chunk,

@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from conftest import PNGSUITE
+from grayscale_testdata import PNGSUITE
 from PIL import Image
 
 from grayscale import InvalidImage, convert, convert_stream

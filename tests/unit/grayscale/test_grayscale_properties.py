@@ -7,7 +7,7 @@ import png
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from png_builders import refilter
+from grayscale_png_builders import refilter
 
 from grayscale import convert, convert_stream
 

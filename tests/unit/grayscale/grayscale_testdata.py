@@ -1,4 +1,4 @@
-"""Shared fixtures for the grayscale core tests: where PngSuite lives (relative to the repo root)."""
+"""Where the grayscale tests find their data: PngSuite, relative to the repo root (as in CI)."""
 
 from pathlib import Path
 

@@ -1,7 +1,8 @@
 """The conversion pipeline: chunks -> bounded inflate -> unfilter -> gray/alpha -> (Adam7 canvas) -> writer.
-Imports only dataclasses and sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
+Imports only dataclasses, io and sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
 
 import dataclasses
+import io
 from collections.abc import Iterable, Iterator
 
 from .chunks import ByteSource, ChunkReader, read_signature
@@ -25,7 +26,9 @@ class ImageDecoder:
     converts strips of rows to gray (+alpha) and either writes them straight out or, for Adam7,
     places them on a canvas written out at the end."""
 
-    def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None) -> None:
+    def __init__(
+        self, info: PngInfo, palette: bytes | None, transparency: bytes | None, on_size_estimate=None
+    ) -> None:
         self.info = info
         # Filters work bytewise with a distance of whole pixels (spec 9.2), so the high bytes of 16-bit
         # samples decode independently of the low bytes; only tRNS needs the low bytes (exact match).
@@ -33,7 +36,7 @@ class ImageDecoder:
         self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
         self._converter = SampleConverter(self._decode_info, palette, transparency)
         self._out_channels = 2 if self._converter.has_alpha else 1
-        self.writer = GrayPngWriter(info.width, info.height, self._converter.has_alpha)
+        self.writer = GrayPngWriter(info.width, info.height, self._converter.has_alpha, on_size_estimate)
         self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
         self._passes = info.passes()
         self._pass_index = -1
@@ -49,7 +52,6 @@ class ImageDecoder:
             _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
             self._pass_width = pass_width
             self._rows_left = pass_height
-            self._rows_seen = 0
             self._scanline_length = self.info.row_bytes(pass_width) + 1
             self._unfilter = ScanlineUnfilter(self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp)
 
@@ -169,6 +171,18 @@ def convert_stream(
 ) -> Iterator[bytes]:
     """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced.
     Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    try:
+        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes)
+    except MemoryError:
+        # Within the limits memory use is bounded, but a host may still have less (e.g. an image
+        # with extremely long rows); that is an input too large for this host, not a crash.
+        raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
+
+
+def _convert_pieces(
+    chunks: Iterable[bytes], max_pixels: int, max_decompressed_bytes: int, on_size_estimate=None
+) -> Iterator[bytes]:
+    """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
     source = ByteSource(chunks)
     read_signature(source)
     reader = ChunkReader(source)
@@ -189,7 +203,7 @@ def convert_stream(
         )
     palette, transparency, length = _read_until_image_data(reader, info)
 
-    decoder = ImageDecoder(info, palette, transparency)
+    decoder = ImageDecoder(info, palette, transparency, on_size_estimate)
     inflater = BoundedInflater(raw_size)
     yield decoder.writer.header()
     chunk_type = b"IDAT"
@@ -210,6 +224,30 @@ def convert_stream(
     yield from decoder.finish()
 
 
+class _PresizedOutput:
+    """The output of convert() in one buffer, reserved once from the writer's size estimate and
+    shrunk at the end. Joining a list of pieces (or growing a buffer) would need twice the output
+    size at the end, which is what bounds the wasm heap in Pyodide; BytesIO.getvalue() hands its
+    buffer over without a copy."""
+
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+
+    def reserve(self, size: int) -> None:
+        position = self._buffer.tell()
+        if size > position:
+            self._buffer.seek(size - 1)
+            self._buffer.write(b"\0")  # grows the buffer once, to `size`
+            self._buffer.seek(position)
+
+    def write(self, piece: bytes) -> None:
+        self._buffer.write(piece)
+
+    def getvalue(self) -> bytes:
+        self._buffer.truncate(self._buffer.tell())
+        return self._buffer.getvalue()
+
+
 def convert(
     data: bytes,
     *,
@@ -217,8 +255,10 @@ def convert(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
-    # A list of pieces joined once: growing one buffer (BytesIO, bytearray) by reallocation
-    # fragments Pyodide's wasm heap to ~2x the output size; the small pieces reuse free memory.
-    return b"".join(
-        list(convert_stream((data,), max_pixels=max_pixels, max_decompressed_bytes=max_decompressed_bytes))
-    )
+    output = _PresizedOutput()
+    try:
+        for piece in _convert_pieces((data,), max_pixels, max_decompressed_bytes, output.reserve):
+            output.write(piece)
+    except MemoryError:
+        raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
+    return output.getvalue()
