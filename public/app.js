@@ -3,7 +3,7 @@
 // Plain ES module, no dependencies; runs under a CSP without 'unsafe-inline' (no inline
 // styles or scripts, no innerHTML).
 
-const MAX_UPLOAD_BYTES = 20 * 1024 * 1024; // mirrors the server's default MAX_UPLOAD_BYTES
+const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024; // the server's default, until /api/me says
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const PAGE_SIZE = 10;
 const POLL_BASE_SECONDS = 1;
@@ -50,7 +50,16 @@ const state = {
   cards: new Map(), // job id → JobCard
   nextCursor: null,
   uploadQueue: Promise.resolve(),
+  maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES,
 };
+
+/** Adopt the limits the server publishes in /api/me (it stays the authority). */
+function applyLimits(limits) {
+  if (!Number.isInteger(limits?.max_upload_bytes) || limits.max_upload_bytes <= 0) return;
+  state.maxUploadBytes = limits.max_upload_bytes;
+  const megapixels = Number.isInteger(limits.max_pixels) ? ` and ${Math.floor(limits.max_pixels / 1e6)} megapixels` : "";
+  $("drop-hint").textContent = `PNG only, up to ${formatLimit(limits.max_upload_bytes)}${megapixels} each.`;
+}
 
 // --- errors and messages ---------------------------------------------------------------
 
@@ -220,6 +229,11 @@ function formatBytes(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/** A limit as people write it: whole MiB when it is one, else like a file size. */
+function formatLimit(bytes) {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : formatBytes(bytes);
+}
+
 function grayscaleName(name) {
   const stem = name.toLowerCase().endsWith(".png") ? name.slice(0, -4) : name;
   return `${stem}-grayscale.png`;
@@ -245,8 +259,8 @@ function dispositionName(header) {
 /** null when the file may be sent, else why not (mirrors the server's limits). */
 async function rejectReason(file) {
   if (file.size === 0) return `${file.name} is empty.`;
-  if (file.size > MAX_UPLOAD_BYTES) {
-    return `${file.name} is ${formatBytes(file.size)}; the limit is 20 MiB. Please choose a smaller image.`;
+  if (file.size > state.maxUploadBytes) {
+    return `${file.name} is ${formatBytes(file.size)}; the limit is ${formatLimit(state.maxUploadBytes)}. Please choose a smaller image.`;
   }
   let head;
   try {
@@ -840,6 +854,7 @@ async function detectIdentity() {
   }
   const message = body?.error?.message;
   if (response.ok && body?.user?.email) {
+    applyLimits(body.limits);
     state.mode = "access";
     ui.identityStatus.hidden = true;
     ui.userEmail.textContent = body.user.email;
@@ -898,6 +913,7 @@ async function useDevUser(value) {
       ui.devInput.value = body.user?.email ?? email;
     }
     state.devUser = body.user?.email ?? email;
+    applyLimits(body.limits);
     startSession();
   } catch (error) {
     if (attempt !== devUserAttempt) return;

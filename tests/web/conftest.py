@@ -5,14 +5,13 @@ Content-Security-Policy violation it did not expect."""
 
 import os
 import re
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import REPO, _free_port, _wait_ready
+from tests.conftest import REPO, launch_runtime
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -136,21 +135,5 @@ def unconfigured_url(tmp_path_factory):
     """A second offline runtime with no identity configured (AUTH_MODE emptied): fails closed."""
     if os.environ.get("WORKER_URL"):
         pytest.skip("needs the offline runtime")
-    state = tmp_path_factory.mktemp("unconfigured-state")
-    log = tmp_path_factory.mktemp("unconfigured-logs") / "offline-runtime.log"
-    port = _free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["node", "offline-runtime/cli.mjs", "--port", str(port), "--persist-to", str(state), "--var", "AUTH_MODE:"],
-            cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
+    with launch_runtime(tmp_path_factory.mktemp("unconfigured"), {"AUTH_MODE": ""}) as (url, _log):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()

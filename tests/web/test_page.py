@@ -180,6 +180,14 @@ def test_history_survives_a_reload_pages_with_load_more_and_resumes_polling(page
     expect(card(page, "old-10.png")).to_have_attribute("data-status", "cancelled")
 
 
+def test_the_page_shows_the_limits_the_server_publishes(page, base_url, email):
+    open_as(page, base_url, email)
+    limits = httpx.get(f"{base_url}/api/me", headers={"X-Dev-User": email}).json()["limits"]
+    megapixels = limits["max_pixels"] // 1_000_000
+    expect(page.locator("#drop-hint")).to_have_text(
+        f"PNG only, up to {limits['max_upload_bytes'] // 2**20} MiB and {megapixels} megapixels each.")
+
+
 def test_a_non_png_is_refused_in_the_page_and_nothing_is_sent(page, base_url, email, tmp_path):
     open_as(page, base_url, email)
     posts = []

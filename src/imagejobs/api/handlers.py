@@ -40,7 +40,10 @@ async def openapi(ctx: Context, request: HttpRequest) -> HttpResponse:
 
 
 async def me(ctx: Context, request: HttpRequest) -> HttpResponse:
-    return json_response(200, {"user": {"email": ctx.user}})
+    # The limits let clients (the page) check a file before sending it; the server stays
+    # authoritative. An addition to API.md's `{"user": …}`, which clients may ignore.
+    limits = {"max_upload_bytes": ctx.settings.max_upload_bytes, "max_pixels": ctx.settings.max_pixels}
+    return json_response(200, {"user": {"email": ctx.user}, "limits": limits})
 
 
 async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:

@@ -98,8 +98,11 @@ def openapi_document() -> dict:
                     "job": {"$ref": "#/components/schemas/Job"}}},
                 "Health": {"type": "object", "required": ["status", "version"],
                            "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}},
-                "Me": {"type": "object", "required": ["user"], "properties": {"user": {
-                    "type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}},
+                "Me": {"type": "object", "required": ["user", "limits"], "properties": {
+                    "user": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}},
+                    "limits": {"type": "object", "required": ["max_upload_bytes", "max_pixels"],
+                               "description": "The upload limits this deployment enforces.",
+                               "properties": {"max_upload_bytes": {"type": "integer"}, "max_pixels": {"type": "integer"}}}}},
                 "Job": {"type": "object",
                         "required": ["id", "status", "created_at", "updated_at", "started_at", "completed_at",
                                      "attempts", "original", "result", "error", "links"],

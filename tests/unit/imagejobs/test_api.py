@@ -70,7 +70,7 @@ def test_dev_mode_needs_an_email_in_x_dev_user(run, service, user):
 
 def test_me_names_the_user(run, service):
     _, body = call(run, service, HttpRequest("GET", "/api/me", headers=USER))
-    assert body == {"user": {"email": "a@example.com"}}
+    assert body == {"user": {"email": "a@example.com"}, "limits": {"max_upload_bytes": 2000, "max_pixels": 10_000}}
 
 
 @pytest.mark.parametrize(
