@@ -43,6 +43,10 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# Debian's netpbm: its pnmtopng writes the libpng-encoded images of the benchmark corpus.
+/usr/bin/pnmtopng:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netpbm >/dev/null
+
 # --- running ---------------------------------------------------------------------------
 
 dev: deps
@@ -67,8 +71,8 @@ e2e: deps
 web: deps browser
 	$(UV) run pytest tests/web
 
-bench: deps
-	$(UV) run python bench/run.py
+bench: deps /usr/bin/pnmtopng
+	$(UV) run python bench/run.py $(BENCH_ARGS)
 
 runtime-bench: deps
 	node offline-runtime/bench.mjs
