@@ -1,5 +1,6 @@
 // Runs the grayscale core inside Pyodide on Node: time and wasm heap growth for one 4096x4096 RGBA PNG.
 // Usage (from anywhere): node bench/pyodide_bench.mjs [--size N] [--filter up-sub|avg|paeth] [--stream] [--profile] [--save PNG]
+//                        node bench/pyodide_bench.mjs --pngsuite   (digest of every PngSuite conversion, see run.py)
 // Loads npm `pyodide` from <repo root>/node_modules/pyodide with no network and no packages (the core
 // needs only the stdlib), mounts <repo root>/src with NODEFS, and generates its input PNG in JS.
 import { readFileSync } from "node:fs";
@@ -86,6 +87,36 @@ function splitIdat(data) {
   const parts = [];
   for (let i = 0; i < data.length; i += 65536) parts.push(chunk("IDAT", data.subarray(i, i + 65536)));
   return parts;
+}
+
+// The same digest bench/run.py computes on CPython: every PngSuite file's output PNG (or error code).
+const SUITE_DIGEST = `
+import hashlib, os
+import grayscale
+def pngsuite_digest(directory):
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name), "rb") as f:
+            data = f.read()
+        try:
+            out = grayscale.convert(data)
+        except grayscale.InvalidImage as error:
+            out = error.code.encode()
+        digest.update(name.encode() + out)
+    return digest.hexdigest()
+`;
+
+if (process.argv.includes("--pngsuite")) {
+  // Conformance inside Pyodide: print the digest only (bench/run.py compares it with CPython's).
+  const { loadPyodide } = await import(pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href);
+  const pyodide = await loadPyodide({ indexURL: pyodideDir + path.sep });
+  pyodide.FS.mkdirTree("/bench/src");
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "src") }, "/bench/src");
+  pyodide.FS.mkdirTree("/bench/pngsuite");
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "..", "shared", "pngsuite", "png") }, "/bench/pngsuite");
+  pyodide.runPython(`import sys\nsys.path.insert(0, "/bench/src")\n${SUITE_DIGEST}`);
+  console.log(`pngsuite digest ${pyodide.runPython(`pngsuite_digest("/bench/pngsuite")`)}`);
+  process.exit(0);
 }
 
 // --- run ---

@@ -3,6 +3,7 @@ Usage: uv run python bench/run.py [--quick] [--only SUBSTRING] [--repeat N] [--n
 Generates its corpus into bench/.corpus/ (see corpus.py), then prints one table row per image."""
 
 import argparse
+import hashlib
 import io
 import subprocess
 import sys
@@ -188,6 +189,18 @@ def main() -> int:
     return 1 if mismatches else 0
 
 
+def pngsuite_digest(directory: Path) -> str:
+    """sha256 over every PngSuite file's output (or error code); pyodide_bench.mjs computes the same."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.iterdir()):
+        try:
+            out = grayscale.convert(path.read_bytes())
+        except grayscale.InvalidImage as error:
+            out = error.code.encode()
+        digest.update(path.name.encode() + out)
+    return digest.hexdigest()
+
+
 def run_pyodide_bench() -> None:
     script = BENCH_DIR / "pyodide_bench.mjs"
     if not (REPO_ROOT / "node_modules" / "pyodide").is_dir():
@@ -198,6 +211,13 @@ def run_pyodide_bench() -> None:
     print(result.stdout.rstrip())
     if result.returncode:
         print(f"pyodide bench FAILED (exit {result.returncode}):\n{result.stderr[-2000:]}")
+    suite = REPO_ROOT.parent / "shared" / "pngsuite" / "png"
+    if suite.is_dir():
+        result = subprocess.run(["node", str(script), "--pngsuite"], cwd=REPO_ROOT, text=True, capture_output=True)
+        theirs = result.stdout.split()[-1] if result.returncode == 0 and result.stdout.strip() else "failed"
+        ours = pngsuite_digest(suite)
+        verdict = "identical output" if theirs == ours else f"DIFFERENT (pyodide {theirs[:16]}, CPython {ours[:16]})"
+        print(f"PngSuite converted in Pyodide vs CPython: {verdict}")
 
 
 if __name__ == "__main__":

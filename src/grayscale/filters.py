@@ -111,6 +111,7 @@ class ScanlineUnfilter:
         pixels = self._row_bytes // self._bpp
 
         def segment(start: int, end: int) -> tuple[float, bool]:
+            """(estimated cost, sweep?) of rows start..end-1 as one segment."""
             per_step, per_lane = SWEEP_STEP_COST[paeth_prefix[end] > paeth_prefix[start]]
             rows = end - start
             sweep_cost = (pixels + rows - 1) * (per_step + per_lane * rows * self._bpp)

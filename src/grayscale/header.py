@@ -37,10 +37,12 @@ class PngInfo:
 
     @property
     def has_alpha(self) -> bool:
+        """True for colour types 4 and 6 (see the class docstring about tRNS)."""
         return self.color_type in (4, 6)
 
     @property
     def channels(self) -> int:
+        """Samples per pixel (spec 7.1); a palette index counts as one."""
         return CHANNELS[self.color_type]
 
     @property

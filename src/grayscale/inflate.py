@@ -17,10 +17,6 @@ class BoundedInflater:
         self._inflater = zlib.decompressobj()
         self._remaining = expected
 
-    @property
-    def finished(self) -> bool:
-        return self._inflater.eof
-
     def feed(self, compressed: bytes) -> Iterator[bytes]:
         """Inflated bytes from `compressed`, in pieces of at most INFLATE_PIECE."""
         inflater = self._inflater

@@ -234,6 +234,7 @@ class _PresizedOutput:
         self._buffer = io.BytesIO()
 
     def reserve(self, size: int) -> None:
+        """Grow the buffer once to `size` bytes (no-op if already past it)."""
         position = self._buffer.tell()
         if size > position:
             self._buffer.seek(size - 1)
@@ -241,9 +242,11 @@ class _PresizedOutput:
             self._buffer.seek(position)
 
     def write(self, piece: bytes) -> None:
+        """Append a piece of output."""
         self._buffer.write(piece)
 
     def getvalue(self) -> bytes:
+        """Everything written, as bytes, without copying the buffer."""
         self._buffer.truncate(self._buffer.tell())
         return self._buffer.getvalue()
 
