@@ -91,12 +91,16 @@ async function main() {
     assets: makeAssetServer(config.assets),
     python,
     log,
+    crons: config.crons,
   });
   const address = server.address();
   log.info(
     `${config.name}: Python ${python.startupMs.toFixed(0)} ms, ready in ${(performance.now() - started).toFixed(0)} ms`,
   );
   log.info(`offline runtime listening on http://${address.address}:${address.port}`);
+  if (config.crons.length) {
+    log.info(`crons ${config.crons.join(", ")}: fire one with GET /cdn-cgi/handler/scheduled?cron=<expression>`);
+  }
 
   const stop = async () => {
     server.close();

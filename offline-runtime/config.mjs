@@ -73,6 +73,7 @@ export function loadWranglerConfig(configPath, { envName } = {}) {
       deadLetterQueue: c.dead_letter_queue,
       retryDelay: c.retry_delay,
     })),
+    crons: cfg.triggers?.crons ?? [],
     assets: cfg.assets
       ? {
           directory: path.resolve(root, cfg.assets.directory),

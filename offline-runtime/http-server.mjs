@@ -2,16 +2,23 @@
 // Python Worker's fetch handler as a WHATWG Request with a streamed body.
 import http from "node:http";
 import { Readable } from "node:stream";
+import { SCHEDULED_PATH, runScheduled } from "./scheduled.mjs";
 
 // Cloudflare's edge refuses larger request bodies (Free/Pro plans) before the Worker runs.
 const PLATFORM_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
-export function startHttpServer({ host, port, assets, python, log }) {
+export function startHttpServer({ host, port, assets, python, log, crons = [] }) {
   const server = http.createServer(async (req, res) => {
     const started = performance.now();
     const url = new URL(req.url, `http://${req.headers.host ?? `${host}:${port}`}`);
     let status = 500;
     try {
+      if (url.pathname === SCHEDULED_PATH) {
+        const cron = await runScheduled(url, crons, python);
+        status = 200;
+        res.writeHead(200, { "content-type": "text/plain" }).end(`Ran scheduled event for "${cron}"\n`);
+        return;
+      }
       if ((req.method === "GET" || req.method === "HEAD") && !assets.workerFirst(url.pathname)) {
         const asset = assets.lookup(url.pathname);
         if (asset) {

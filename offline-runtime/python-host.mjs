@@ -185,19 +185,24 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
 
     /** Calls Default.fetch(request) and returns the JS Response it produced. */
     fetch(request) {
-      return withInstance((instance) => host.call_rpc_style(instance, "fetch", request), { untilTasksSettle: false });
+      return withInstance((instance) => host.call_handler(instance, "fetch", true, request), { untilTasksSettle: false });
     },
 
-    /** Calls Default.queue(batch, env, ctx) relaxed, as workerd does. */
+    /**
+     * Calls Default.queue(batch, env, ctx): for a class entrypoint workerd passes three
+     * arguments, the last two arriving in Python as None (the handler uses self.env).
+     */
     queue(batch) {
-      return withInstance(async (instance, ctx) => {
-        const handler = instance.queue;
-        try {
-          await handler.callRelaxed(batch, env, ctx);
-        } finally {
-          handler.destroy();
-        }
-      }, { untilTasksSettle: true });
+      return withInstance((instance) => host.call_handler(instance, "queue", false, batch, undefined, undefined), {
+        untilTasksSettle: true,
+      });
+    },
+
+    /** Calls Default.scheduled(controller, env, ctx), likewise. */
+    scheduled(controller) {
+      return withInstance((instance) => host.call_handler(instance, "scheduled", false, controller, undefined, undefined), {
+        untilTasksSettle: true,
+      });
     },
   };
 }

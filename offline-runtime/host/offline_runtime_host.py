@@ -1,8 +1,7 @@
-"""Calls the Worker's handlers the way workerd's Python entrypoint does (offline runtime only).
-
-fetch: the JS Request becomes a `workers.Request` (python_from_rpc), the handler is called
-relaxed, and its result goes back through python_to_rpc. Other handlers (queue) are called
-relaxed with the raw JS arguments from the JS side.
+"""Calls the Worker's handlers the way workerd's Python entrypoint does (offline runtime only):
+every argument goes through the SDK's python_from_rpc (a JS Request becomes a
+`workers.Request`; a batch or controller, being a class instance, stays a JS object), the
+handler is called (relaxed for fetch only), and its result goes back through python_to_rpc.
 """
 
 from inspect import isawaitable
@@ -11,10 +10,11 @@ from pyodide.code import relaxed_call
 from workers import python_from_rpc, python_to_rpc
 
 
-async def call_rpc_style(instance, method_name, *args):
-    """Call `instance.<method_name>(*args)` with RPC conversions, as workerd does for fetch."""
+async def call_handler(instance, method_name, relaxed, *args):
+    """Call `instance.<method_name>(*args)` with RPC conversions, as workerd does."""
     method = getattr(instance, method_name)
-    result = relaxed_call(method, *[python_from_rpc(arg) for arg in args])
+    converted = [python_from_rpc(arg) for arg in args]
+    result = relaxed_call(method, *converted) if relaxed else method(*converted)
     if isawaitable(result):
         result = await result
     return python_to_rpc(result)

@@ -82,6 +82,18 @@ CANCEL_OWNED = transition(
     owned=True,
 )
 
+# Jobs that stayed non-terminal for too long (their messages were lost: a dead-letter message
+# that failed in turn, a queue that dropped them): failed in bulk, a bounded number per run.
+# The guard is FAILED's sources, as for every transition.
+FAIL_STALE = (
+    "UPDATE jobs SET status = 'failed', completed_at = ?1, updated_at = ?1, "
+    "error_code = 'processing_failed', error_message = ?2 "
+    f"WHERE id IN (SELECT id FROM jobs WHERE status IN ({', '.join(repr(s.value) for s in sources_of(JobStatus.FAILED))}) "
+    "AND updated_at < ?3 ORDER BY updated_at LIMIT ?4) "
+    f"AND status IN ({', '.join(repr(s.value) for s in sources_of(JobStatus.FAILED))}) "
+    "RETURNING id, owner"
+)
+
 # The last transient error of a job that is still being retried (shown only once it fails).
 RECORD_ERROR = (
     "UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? "

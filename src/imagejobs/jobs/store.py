@@ -104,5 +104,9 @@ class JobStore:
         now = now or utc_now()
         return await self._transition(JobStatus.CANCELLED, job_id, queries.CANCEL_OWNED, now, now, job_id, owner)
 
+    async def fail_stale(self, *, not_updated_since: str, message: str, limit: int, now: str | None = None) -> "list[dict]":  # (`list` is a method here)
+        """Fail up to `limit` non-terminal jobs untouched since the given time; returns their id/owner."""
+        return await self.db.all(queries.FAIL_STALE, now or utc_now(), message, not_updated_since, limit)
+
     async def record_error(self, job_id: str, code: str, message: str, now: str | None = None) -> None:
         await self.db.run(queries.RECORD_ERROR, code, message, now or utc_now(), job_id)

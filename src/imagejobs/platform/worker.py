@@ -1,5 +1,7 @@
 """Builds the service from a Worker's `env` and runs one event: an HTTP request or a batch."""
 
+from datetime import UTC, datetime
+
 from ..api.app import handle_request
 from ..api.error_mapping import error_response
 from ..config import ConfigError, Settings
@@ -7,6 +9,7 @@ from ..errors import ServiceUnavailable
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
+from ..jobs.sweeping import sweep_stale_jobs
 from .access import access_verifier
 from .d1 import D1Database
 from .http import to_http_request, to_workers_response
@@ -41,3 +44,9 @@ async def handle_queue(batch, env) -> None:
     if handler is None:
         raise RuntimeError(f"no consumer for queue {batch.queue!r}; expected one of {sorted(handlers)}")
     await consume_batch(batch, handler)
+
+
+async def handle_scheduled(controller, env) -> None:
+    # Staleness is measured from the event's scheduled time (ms since the epoch).
+    now = datetime.fromtimestamp(float(controller.scheduledTime) / 1000, UTC)
+    await sweep_stale_jobs(JobStore(D1Database(env.DB)), now=now)

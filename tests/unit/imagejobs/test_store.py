@@ -111,3 +111,28 @@ def test_an_expired_idempotency_key_is_released(store, run):
     assert run(store.find_by_idempotency_key("a@example.com", "k", created_after="2025-12-31T00:00:00.000Z")).id == "j1"
     assert run(store.find_by_idempotency_key("a@example.com", "k", created_after="2026-01-02T00:00:00.000Z")) is None
     run(store.insert(new_job("j2", key="k")))  # the key is free again
+
+
+def test_stale_jobs_are_failed_and_fresh_or_terminal_ones_are_not(store, run):
+    run(store.insert(new_job("old-pending"), now="2026-01-01T00:00:00.000Z"))
+    run(store.insert(new_job("old-running"), now="2026-01-01T00:00:00.000Z"))
+    run(store.start_attempt("old-running", now="2026-01-01T01:00:00.000Z"))
+    run(store.insert(new_job("old-done"), now="2026-01-01T00:00:00.000Z"))
+    run(store.start_attempt("old-done", now="2026-01-01T00:00:00.000Z"))
+    run(store.complete("old-done", "results/x.png", ImageInfo(1, 1, 1), now="2026-01-01T00:00:01.000Z"))
+    run(store.insert(new_job("fresh"), now="2026-01-02T12:00:00.000Z"))
+
+    failed = run(store.fail_stale(not_updated_since="2026-01-02T00:00:00.000Z", message="too old", limit=10))
+
+    assert {j["id"] for j in failed} == {"old-pending", "old-running"}
+    assert run(store.get("old-running")).status is JobStatus.FAILED
+    assert run(store.get("old-running")).error_message == "too old"
+    assert run(store.get("old-done")).status is JobStatus.COMPLETED
+    assert run(store.get("fresh")).status is JobStatus.PENDING
+
+
+def test_the_sweep_is_bounded_per_run(store, run):
+    for i in range(5):
+        run(store.insert(new_job(f"j{i}"), now="2026-01-01T00:00:00.000Z"))
+    assert len(run(store.fail_stale(not_updated_since="2026-02-01T00:00:00.000Z", message="m", limit=3))) == 3
+    assert len(run(store.fail_stale(not_updated_since="2026-02-01T00:00:00.000Z", message="m", limit=3))) == 2
