@@ -2,26 +2,13 @@
 the offline runtime), a job is retried with growing delays through the real queue broker,
 then dead-lettered, and the dead letter consumer marks it failed with the last error."""
 
-import os
 import time
 
 import httpx
-import pytest
-
-from tests.conftest import launch_runtime
 
 from .images import photo_like
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("WORKER_URL")), reason="starts its own Worker")
-
 MAX_RETRIES = 3  # wrangler.jsonc, image-jobs consumer
-
-
-@pytest.fixture(scope="module")
-def outage(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("outage")
-    with launch_runtime(folder, {}, ("--inject-fault", "IMAGES_BUCKET.get=originals/")) as (url, log):
-        yield url, log
 
 
 def test_a_job_that_keeps_failing_is_retried_then_dead_lettered(outage):

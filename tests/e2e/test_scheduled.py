@@ -2,24 +2,11 @@
 that stayed non-terminal for a day and leaves every other job alone. The stuck job is made by
 an R2 outage that keeps it retrying; the event's time is set a day and more ahead."""
 
-import os
 import time
 
 import httpx
-import pytest
-
-from tests.conftest import launch_runtime
 
 from .images import photo_like
-
-pytestmark = pytest.mark.skipif(bool(os.environ.get("WORKER_URL")), reason="starts its own Worker")
-
-
-@pytest.fixture(scope="module")
-def outage(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cron")
-    with launch_runtime(folder, {}, ("--inject-fault", "IMAGES_BUCKET.get=originals/")) as (url, log):
-        yield url, log
 
 
 def test_the_cron_fails_a_job_that_never_finished(outage):
