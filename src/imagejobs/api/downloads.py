@@ -3,7 +3,7 @@ for any uploaded file name (RFC 6266 `filename` fallback plus RFC 5987 `filename
 
 from urllib.parse import quote
 
-from ..jobs.ports import StoredBlob
+from ..jobs.ports import BlobDownload
 from .http import HttpRequest, HttpResponse, etag_matches
 
 
@@ -17,17 +17,17 @@ def grayscale_name(original_name: str) -> str:
     return f"{stem}-grayscale.png"
 
 
-def image_response(request: HttpRequest, blob: StoredBlob, file_name: str) -> HttpResponse:
+def image_response(request: HttpRequest, blob: BlobDownload, file_name: str) -> HttpResponse:
     headers = [
         ("etag", blob.etag),
         ("cache-control", "private, no-cache"),
         ("x-content-type-options", "nosniff"),
     ]
     if etag_matches(request.header("if-none-match"), blob.etag):
-        return HttpResponse(304, headers)
+        return HttpResponse(304, headers)  # (the unread body is simply dropped)
     return HttpResponse(
         200,
-        [("content-type", "image/png"), ("content-length", str(len(blob.data))),
+        [("content-type", "image/png"), ("content-length", str(blob.size)),
          ("content-disposition", attachment_disposition(file_name)), *headers],
-        blob.data,
+        blob.body,
     )

@@ -33,7 +33,8 @@ class HttpRequest:
 class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | memoryview = b""
+    # bytes, or a platform stream (a download's R2 body) that the platform layer sends as is
+    body: bytes | memoryview | object = b""
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:

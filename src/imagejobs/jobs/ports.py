@@ -26,6 +26,16 @@ class StoredBlob:
     content_type: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class BlobDownload:
+    """An object to send as it is: `body` is handed to the HTTP layer untouched (on Workers,
+    R2's own ReadableStream, so a download never passes through Python memory)."""
+
+    body: object
+    size: int
+    etag: str
+
+
 class BlobStore(Protocol):
     """An object store (R2)."""
 
@@ -34,6 +44,9 @@ class BlobStore(Protocol):
 
     async def get(self, key: str) -> StoredBlob | None:
         """The object under `key`, or None."""
+
+    async def open(self, key: str) -> BlobDownload | None:
+        """The object under `key` as a body to stream to a client, or None."""
 
     async def delete(self, *keys: str) -> None:
         """Delete objects; missing keys are not an error."""

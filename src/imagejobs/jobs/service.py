@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from ..errors import IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
 from .model import ImageInfo, Job, new_job_id, original_key, result_key
-from .ports import BlobStore, JobQueue, StoredBlob
+from .ports import BlobDownload, BlobStore, JobQueue
 from .states import JobStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
 from .uploads import ValidImage
@@ -84,19 +84,19 @@ class JobService:
     async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: int | None) -> Page:
         return await self.store.list(owner, limit=limit, status=status, after=after)
 
-    async def result(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:
+    async def result(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
         job = await self.get(owner, job_id)
         if job.status is not JobStatus.COMPLETED:
             raise NotReady(f"job {job_id} is {job.status.value}; the result exists once it is completed",
                            details={"job": job})
         return job, await self._blob(result_key(job_id), job_id)
 
-    async def original(self, owner: str, job_id: str) -> tuple[Job, StoredBlob]:
+    async def original(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
         job = await self.get(owner, job_id)
         return job, await self._blob(original_key(job_id), job_id)
 
-    async def _blob(self, key: str, job_id: str) -> StoredBlob:
-        blob = await self.blobs.get(key)
+    async def _blob(self, key: str, job_id: str) -> BlobDownload:
+        blob = await self.blobs.open(key)
         if blob is None:
             raise NotFound(f"the image of job {job_id} is no longer stored")
         return blob

@@ -48,5 +48,10 @@ def to_http_request(request) -> HttpRequest:
 
 
 def to_workers_response(response: HttpResponse) -> Response:
-    body = None if response.status in _NULL_BODY_STATUSES or not response.body else bytes(response.body)
+    body = response.body
+    if response.status in _NULL_BODY_STATUSES or (isinstance(body, (bytes, memoryview)) and not body):
+        body = None
+    elif isinstance(body, memoryview):
+        body = bytes(body)
+    # anything else is a JS ReadableStream from R2, which the Response streams as it is
     return Response(body, status=response.status, headers=response.headers)

@@ -1,6 +1,6 @@
 """`BlobStore` over an R2 binding."""
 
-from ..jobs.ports import StoredBlob
+from ..jobs.ports import BlobDownload, StoredBlob
 
 
 class R2BlobStore:
@@ -20,6 +20,13 @@ class R2BlobStore:
         data = await found.arrayBuffer()  # the SDK's memoryview: used as is, not copied again
         http_metadata = found.httpMetadata or {}
         return StoredBlob(data=data, etag=str(found.httpEtag), content_type=http_metadata.get("contentType"))
+
+    async def open(self, key: str) -> BlobDownload | None:
+        found = await self._bucket.get(key)
+        if found is None:
+            return None
+        # The JS ReadableStream itself: the Response streams it from R2 to the client.
+        return BlobDownload(body=found.body, size=int(found.size), etag=str(found.httpEtag))
 
     async def delete(self, *keys: str) -> None:
         if keys:

@@ -57,6 +57,12 @@ class MemoryBlobStore:
         data, content_type, _ = self.objects[key]
         return StoredBlob(data, f'"{hash(data) & 0xFFFFFFFF:08x}"', content_type)
 
+    async def open(self, key):
+        from imagejobs.jobs.ports import BlobDownload
+
+        found = await self.get(key)
+        return None if found is None else BlobDownload(found.data, len(found.data), found.etag)
+
     async def delete(self, *keys):
         for key in keys:
             self.objects.pop(key, None)
