@@ -1,7 +1,8 @@
 """Pure-Python PNG -> 8-bit grayscale conversion (stdlib only; runs the same on CPython and Pyodide).
 
 Public API (everything else is internal):
-    convert(data, *, max_pixels=40_000_000, max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES) -> bytes
+    convert(data, *, max_pixels=40_000_000, max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_dimension=1_000_000) -> bytes
     convert_stream(chunks, *, same limits) -> Iterator[bytes]   # b"".join(...) == convert(...)
     probe(data) -> PngInfo                                       # signature + IHDR only (first 33 bytes)
     PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
@@ -23,12 +24,13 @@ Policies for inputs the spec leaves open:
   so damage there may be reported as bad_image_data/bad_filter instead of crc_mismatch.
 """
 
-from .pipeline import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_PIXELS, convert, convert_stream
+from .pipeline import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, convert, convert_stream
 from .errors import ERROR_CODES, InvalidImage
 from .header import PngInfo, probe
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
+    "DEFAULT_MAX_DIMENSION",
     "DEFAULT_MAX_PIXELS",
     "ERROR_CODES",
     "InvalidImage",

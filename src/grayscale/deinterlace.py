@@ -10,7 +10,15 @@ class Adam7Canvas:
         self.width = width
         self.height = height
         self.channels = channels
-        self.pixels = bytearray(width * height * channels)
+        self._pixels: bytearray | None = None
+
+    @property
+    def pixels(self) -> bytearray:
+        """The canvas, allocated when the first rows arrive: a tiny file whose IHDR claims a huge
+        interlaced image is refused for its missing data before this memory is taken."""
+        if self._pixels is None:
+            self._pixels = bytearray(self.width * self.height * self.channels)
+        return self._pixels
 
     def place_rows(self, pixels: bytes, x0: int, dx: int, first_row: int, dy: int) -> None:
         """Put consecutive pass rows (pass width = len(pixels) / rows) at image rows first_row,

@@ -15,6 +15,10 @@ from .samples import SampleConverter, validate_palette, validate_transparency
 from .writer import GrayPngWriter
 
 DEFAULT_MAX_PIXELS = 40_000_000
+# libpng's default user limit for width and height. Rows this long or this many rows (within
+# max_pixels) are what make pure-Python decoding slow or large: a 40,000,000 x 1 image needs
+# hundred-megabyte row buffers, a 1 x 40,000,000 one forty million row steps.
+DEFAULT_MAX_DIMENSION = 1_000_000
 # Enough for the largest default-size image of any kind (16-bit RGBA: 8 bytes/pixel + filter bytes).
 DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * DEFAULT_MAX_PIXELS + 64 * 1024 * 1024
 STRIP_BYTES = 1 << 17  # decoded rows are converted to gray this many bytes at a time
@@ -168,11 +172,12 @@ def convert_stream(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> Iterator[bytes]:
     """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced.
     Raises InvalidImage (possibly after some output was yielded — discard it then)."""
     try:
-        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes)
+        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes, max_dimension)
     except MemoryError:
         # Within the limits memory use is bounded, but a host may still have less (e.g. an image
         # with extremely long rows); that is an input too large for this host, not a crash.
@@ -180,7 +185,8 @@ def convert_stream(
 
 
 def _convert_pieces(
-    chunks: Iterable[bytes], max_pixels: int, max_decompressed_bytes: int, on_size_estimate=None
+    chunks: Iterable[bytes], max_pixels: int, max_decompressed_bytes: int, max_dimension: int,
+    on_size_estimate=None,
 ) -> Iterator[bytes]:
     """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
     source = ByteSource(chunks)
@@ -195,6 +201,10 @@ def _convert_pieces(
     if info.width * info.height > max_pixels:
         raise InvalidImage(
             "too_large", f"{info.width}x{info.height} is {info.width * info.height} pixels, over the limit of {max_pixels}"
+        )
+    if max(info.width, info.height) > max_dimension:
+        raise InvalidImage(
+            "too_large", f"{info.width}x{info.height} has a side over the limit of {max_dimension} pixels"
         )
     raw_size = info.raw_data_size()
     if raw_size > max_decompressed_bytes:
@@ -222,6 +232,9 @@ def _convert_pieces(
     reader.read_payload(chunk_type, 0)
     inflater.finish()
     yield from decoder.finish()
+
+
+RESERVATION_SLACK_BYTES = 1 << 20
 
 
 class _PresizedOutput:
@@ -256,11 +269,19 @@ def convert(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
     output = _PresizedOutput()
+    # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
+    # more than the input itself (gray output of real images is smaller than their input).
+    reservation_cap = len(data) + RESERVATION_SLACK_BYTES
+
+    def reserve(estimate: int) -> None:
+        output.reserve(min(estimate, reservation_cap))
+
     try:
-        for piece in _convert_pieces((data,), max_pixels, max_decompressed_bytes, output.reserve):
+        for piece in _convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension, reserve):
             output.write(piece)
     except MemoryError:
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None

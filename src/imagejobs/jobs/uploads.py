@@ -45,6 +45,10 @@ def validate_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> Valid
         info = grayscale.probe(upload.data)
     except grayscale.InvalidImage as error:
         raise InvalidImageUpload(f"invalid PNG header: {error}") from None
+    if max(info.width, info.height) > grayscale.DEFAULT_MAX_DIMENSION:
+        raise InvalidImageUpload(
+            f"image is {info.width}×{info.height}; no side may exceed {grayscale.DEFAULT_MAX_DIMENSION} pixels"
+        )
     pixels = info.width * info.height
     if pixels > max_pixels:
         raise InvalidImageUpload(

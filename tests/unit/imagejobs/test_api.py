@@ -15,6 +15,7 @@ from imagejobs.jobs.uploads import Upload
 from .images import header_only_png, png
 
 DEV = Settings(auth_mode="dev", max_upload_bytes=2000, max_pixels=10_000)
+WIDE = Settings(auth_mode="dev", max_upload_bytes=2000, max_pixels=10**9)
 USER = {"x-dev-user": "a@example.com"}
 
 
@@ -85,6 +86,7 @@ def test_me_names_the_user(run, service):
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 30, {}, 422, "invalid_image"),
         (header_only_png(0, 5), {}, 422, "invalid_image"),
         (header_only_png(101, 100), {}, 422, "invalid_image"),
+        (header_only_png(1_000_001, 1), {}, 422, "invalid_image"),
         (header_only_png(4, 4, bit_depth=3), {}, 422, "invalid_image"),
         (png(), {"idempotency-key": "k" * 256}, 400, "bad_request"),
     ],
