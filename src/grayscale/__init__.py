@@ -4,6 +4,8 @@ Public API (everything else is internal):
     convert(data, *, max_pixels=40_000_000, max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES,
             max_dimension=1_000_000) -> bytes
     convert_stream(chunks, *, same limits) -> Iterator[bytes]   # b"".join(...) == convert(...)
+        (for a corrupt input with several faults, the code reported may depend on the chunking:
+        the first fault met in stream order wins; it is always InvalidImage)
     probe(data) -> PngInfo                                       # signature + IHDR only (first 33 bytes)
     PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
 

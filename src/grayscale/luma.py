@@ -8,7 +8,7 @@ ROUNDING = 0x8000
 
 
 @lru_cache(maxsize=16)
-def _lane_constants(pixel_count: int, pixel_bytes: int) -> tuple[int, int]:
+def luma_lane_constants(pixel_count: int, pixel_bytes: int) -> tuple[int, int]:
     """(0xff in the low byte of each pixel lane, ROUNDING in each pixel lane)."""
     low_byte = b"\xff" + bytes(pixel_bytes - 1)
     rounding = ROUNDING.to_bytes(pixel_bytes, "little")
@@ -23,7 +23,7 @@ def luma(pixels: bytes, pixel_bytes: int, green_at: int = 1, blue_at: int = 2) -
     total is at most 65536*255 + 0x8000 < 2^24, so it never carries out of a lane of >= 3 bytes,
     and the result (total >> 16) is simply byte 2 of each lane."""
     count = len(pixels) // pixel_bytes
-    low_byte, rounding = _lane_constants(count, pixel_bytes)
+    low_byte, rounding = luma_lane_constants(count, pixel_bytes)
     value = int.from_bytes(pixels, "little")
     total = (value & low_byte) * WEIGHT_R
     total += ((value >> (8 * green_at)) & low_byte) * WEIGHT_G

@@ -11,6 +11,7 @@ from .errors import InvalidImage
 from .filters import ScanlineUnfilter
 from .header import PngInfo, parse_ihdr
 from .inflate import BoundedInflater
+from . import luma, swar, wavefront, writer
 from .samples import SampleConverter, validate_palette, validate_transparency
 from .writer import GrayPngWriter
 
@@ -182,6 +183,26 @@ def convert_stream(
         # Within the limits memory use is bounded, but a host may still have less (e.g. an image
         # with extremely long rows); that is an input too large for this host, not a crash.
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
+    finally:
+        release_row_caches()
+
+
+# Per-row-length constants (big-int lane masks) are cached while an image is converted, where
+# the same row lengths repeat. They are as large as the rows, so they are released when the
+# conversion ends: a long-lived process (a Worker isolate) must not keep them per width seen.
+_ROW_LENGTH_CACHES = (
+    swar.lane_masks,
+    luma.luma_lane_constants,
+    writer.first_pixel_cleared_mask,
+    wavefront.repeated_pattern,
+    wavefront.paeth_lane_constants,
+)
+
+
+def release_row_caches() -> None:
+    """Drop the cached per-row-length constants (done at the end of every conversion)."""
+    for cached in _ROW_LENGTH_CACHES:
+        cached.cache_clear()
 
 
 def _convert_pieces(
@@ -285,4 +306,6 @@ def convert(
             output.write(piece)
     except MemoryError:
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
+    finally:
+        release_row_caches()
     return output.getvalue()

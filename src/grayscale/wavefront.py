@@ -55,7 +55,7 @@ def _lane_masks_by_filter(filter_types: list[int], bpp: int, lane_mask: bytes) -
 
 
 @lru_cache(maxsize=32)
-def _repeat(pattern: bytes, count: int) -> int:
+def repeated_pattern(pattern: bytes, count: int) -> int:
     return int.from_bytes(pattern * count, "little")
 
 
@@ -70,7 +70,7 @@ def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: byte
     row_bytes = len(raws[0])
     types = [FILTER_NONE, *filter_types]
     skewed, vector, steps = _skew([prev, *raws], bpp, 1)
-    low7, high1 = _repeat(b"\x7f", vector), _repeat(b"\x80", vector)
+    low7, high1 = repeated_pattern(b"\x7f", vector), repeated_pattern(b"\x80", vector)
     masks = _lane_masks_by_filter(types, bpp, b"\xff")
     sub_mask, up_mask, average_mask = masks[FILTER_SUB], masks[FILTER_UP], masks[FILTER_AVERAGE]
     only_average = all(t == FILTER_AVERAGE for t in filter_types)
@@ -97,7 +97,7 @@ def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: byte
 @lru_cache(maxsize=32)
 def paeth_lane_constants(lanes: int) -> tuple[int, int, int, int]:
     """(ONES, LOW8, BIAS256, BIAS512): 1, 0xff, 256 and 512 in each of `lanes` 16-bit lanes."""
-    ones = _repeat(b"\x01\x00", lanes)
+    ones = repeated_pattern(b"\x01\x00", lanes)
     return ones, ones * 0xFF, ones << 8, ones << 9
 
 

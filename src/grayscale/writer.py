@@ -31,7 +31,7 @@ def chunk(chunk_type: bytes, payload: bytes) -> bytes:
 
 
 @lru_cache(maxsize=8)
-def _first_pixel_cleared(size: int, line: int, bpp: int) -> int:
+def first_pixel_cleared_mask(size: int, line: int, bpp: int) -> int:
     """A mask over `size` byte lanes: 0xff everywhere except the first bpp lanes of each row."""
     row = b"\x00" * bpp + b"\xff" * (line - bpp)
     return int.from_bytes(row * (size // line), "little")
@@ -57,7 +57,7 @@ def filter_strip_sub(pixels: bytes, above: bytes, line: int, bpp: int) -> bytes:
     whole-strip lane subtraction; the mask zeroes 'left' where it would reach into the previous row."""
     n = len(pixels)
     value = int.from_bytes(pixels, "little")
-    left = (value << (8 * bpp)) & _first_pixel_cleared(n, line, bpp)
+    left = (value << (8 * bpp)) & first_pixel_cleared_mask(n, line, bpp)
     return _with_filter_bytes(sub_lanes(value, left, n).to_bytes(n, "little"), line, FILTER_SUB)
 
 
@@ -68,7 +68,7 @@ def filter_strip_average(pixels: bytes, above: bytes, line: int, bpp: int) -> by
     n = len(pixels)
     value = int.from_bytes(pixels, "little")
     up = (value << (8 * line)) | int.from_bytes(above, "little")
-    left = (value << (8 * bpp)) & _first_pixel_cleared(n, line, bpp)
+    left = (value << (8 * bpp)) & first_pixel_cleared_mask(n, line, bpp)
     predicted = avg_lanes(left, up, n)
     return _with_filter_bytes(sub_lanes(value, predicted, n).to_bytes(n, "little"), line, FILTER_AVERAGE)
 

@@ -59,3 +59,31 @@ def test_a_tiny_interlaced_file_claiming_a_large_image_takes_no_canvas_memory():
         tracemalloc.stop()
     assert caught.value.code == "image_data_short"
     assert peak < 4 * 2**20  # the 80 MB canvas is only taken once rows arrive
+
+
+def test_no_row_sized_memory_is_kept_after_a_conversion():
+    """Found by fuzzing: per-width cached masks stayed alive after convert() returned, ~61 MB
+    per distinct 4M-pixel width; a long-lived Worker isolate would accumulate them."""
+    import gc
+    import io
+
+    from PIL import Image
+
+    images = []
+    for width in (300_001, 300_002, 300_003):
+        out = io.BytesIO()
+        Image.new("RGB", (width, 2), (10, 200, 30)).save(out, format="PNG")
+        images.append(out.getvalue())
+    grayscale.convert(images[0])  # warm up anything created once per process
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for data in images:
+            grayscale.convert(data)
+            b"".join(grayscale.convert_stream([data]))
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 512 * 1024
