@@ -4,14 +4,17 @@ Pure code raises these; exactly one place (api/error_mapping.py) turns them into
 The docstring of each class is its default message. Imports nothing.
 """
 
+from typing import Any
+
 
 class ApiError(Exception):
     """Something went wrong."""
 
     status = 500
     code = "internal_error"
+    abstract = False  # True on a grouping class that is never raised itself
 
-    def __init__(self, message: str | None = None, *, details: dict | None = None):
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
         self.message = message or (type(self).__doc__ or "").strip()
         self.details = details or {}
         super().__init__(self.message)
@@ -54,6 +57,7 @@ class Conflict(ApiError):
 
     status = 409
     code = "conflict"
+    abstract = True  # only its subclasses are raised
 
 
 class NotReady(Conflict):
@@ -106,3 +110,15 @@ class IdentityNotConfigured(ServiceUnavailable):
     """No identity provider is configured: set ACCESS_TEAM_DOMAIN and ACCESS_AUD (or AUTH_MODE=dev locally)."""
 
     code = "identity_not_configured"
+
+
+def error_catalog() -> dict[str, int]:
+    """Every code the API can answer with, and its HTTP status (docs/API.md, "Error codes")."""
+    catalog: dict[str, int] = {}
+    pending: list[type[ApiError]] = [ApiError]
+    while pending:
+        cls = pending.pop()
+        if not cls.__dict__.get("abstract", False):
+            catalog[cls.code] = cls.status
+        pending.extend(cls.__subclasses__())
+    return dict(sorted(catalog.items(), key=lambda item: (item[1], item[0])))

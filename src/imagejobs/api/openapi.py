@@ -1,6 +1,9 @@
 """The OpenAPI 3.1 description of the API (spec: API.md), served at /api/openapi.json."""
 
 from .. import VERSION
+from ..errors import error_catalog
+from ..jobs.failures import FailureCode
+from ..jobs.states import JobStatus
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
@@ -8,124 +11,305 @@ _USER_HEADER = {"$ref": "#/components/parameters/DevUser"}
 
 
 def _json(schema_ref: str, description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
 
 
 def _png(description: str) -> dict:
-    return {"description": description,
-            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
+    return {"description": description, "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def _upload_operation(operation_id: str, summary: str) -> dict:
     return {
         "operationId": operation_id,
         "summary": summary,
-        "parameters": [_USER_HEADER, {"name": "Idempotency-Key", "in": "header", "required": False,
-                                      "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
-        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+        "parameters": [
+            _USER_HEADER,
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        },
         "responses": {
             "202": _json("JobEnvelope", "Job created and queued"),
             "200": _json("JobEnvelope", "The job an earlier request with this Idempotency-Key created"),
-            **{code: _ERROR for code in ("400", "401", "409", "413", "415", "422", "503")},
+            **dict.fromkeys(("400", "401", "409", "413", "415", "422", "503"), _ERROR),
         },
     }
 
 
 def openapi_document() -> dict:
-    image_info = {"type": "object", "required": ["size", "width", "height", "content_type"],
-                  "properties": {"size": {"type": "integer"}, "width": {"type": "integer"},
-                                 "height": {"type": "integer"}, "content_type": {"const": "image/png"}}}
+    image_info = {
+        "type": "object",
+        "required": ["size", "width", "height", "content_type"],
+        "properties": {
+            "size": {"type": "integer"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "content_type": {"const": "image/png"},
+        },
+    }
     nullable_time = {"type": ["string", "null"], "format": "date-time"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Async image worker", "version": VERSION,
-                 "description": "Upload a PNG, poll the job, download its grayscale version."},
+        "info": {
+            "title": "Async image worker",
+            "version": VERSION,
+            "description": "Upload a PNG, poll the job, download its grayscale version.",
+        },
         "paths": {
-            "/api/health": {"get": {"operationId": "health", "summary": "Liveness", "security": [],
-                                    "responses": {"200": _json("Health", "The Worker is up")}}},
-            "/api/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
-                                          "responses": {"200": {"description": "OpenAPI 3.1 document",
-                                                                "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/api/me": {"get": {"operationId": "me", "summary": "The signed-in user", "parameters": [_USER_HEADER],
-                                "responses": {"200": _json("Me", "The user"), "401": _ERROR, "503": _ERROR}}},
+            "/api/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness",
+                    "security": [],
+                    "responses": {"200": _json("Health", "The Worker is up")},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/api/me": {
+                "get": {
+                    "operationId": "me",
+                    "summary": "The signed-in user",
+                    "parameters": [_USER_HEADER],
+                    "responses": {"200": _json("Me", "The user"), "401": _ERROR, "503": _ERROR},
+                }
+            },
             "/api/jobs": {
                 "post": _upload_operation("createJob", "Upload a PNG and queue its conversion"),
-                "get": {"operationId": "listJobs", "summary": "The user's jobs, newest first",
-                        "parameters": [_USER_HEADER,
-                                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                                       {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                                       {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}}],
-                        "responses": {"200": _json("JobList", "A page of jobs"), "400": _ERROR, "401": _ERROR, "503": _ERROR}},
+                "get": {
+                    "operationId": "listJobs",
+                    "summary": "The user's jobs, newest first",
+                    "parameters": [
+                        _USER_HEADER,
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                        },
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}},
+                    ],
+                    "responses": {
+                        "200": _json("JobList", "A page of jobs"),
+                        "400": _ERROR,
+                        "401": _ERROR,
+                        "503": _ERROR,
+                    },
+                },
             },
             "/api/upload": {"post": _upload_operation("upload", "Alias of POST /api/jobs")},
             "/api/jobs/{id}": {
-                "get": {"operationId": "getJob", "summary": "One job",
-                        "parameters": [_JOB_ID, _USER_HEADER, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
-                        "responses": {"200": _json("JobEnvelope", "The job"), "304": {"description": "Unchanged since the given ETag"},
-                                      "401": _ERROR, "404": _ERROR, "503": _ERROR}},
-                "delete": {"operationId": "deleteJob", "summary": "Delete a job and its images",
-                           "parameters": [_JOB_ID, _USER_HEADER],
-                           "responses": {"204": {"description": "Deleted"}, "401": _ERROR, "404": _ERROR, "503": _ERROR}},
+                "get": {
+                    "operationId": "getJob",
+                    "summary": "One job",
+                    "parameters": [
+                        _JOB_ID,
+                        _USER_HEADER,
+                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _json("JobEnvelope", "The job"),
+                        "304": {"description": "Unchanged since the given ETag"},
+                        "401": _ERROR,
+                        "404": _ERROR,
+                        "503": _ERROR,
+                    },
+                },
+                "delete": {
+                    "operationId": "deleteJob",
+                    "summary": "Delete a job and its images",
+                    "parameters": [_JOB_ID, _USER_HEADER],
+                    "responses": {"204": {"description": "Deleted"}, "401": _ERROR, "404": _ERROR, "503": _ERROR},
+                },
             },
-            "/api/jobs/{id}/result": {"get": {
-                "operationId": "getResult", "summary": "The grayscale PNG", "parameters": [_JOB_ID, _USER_HEADER],
-                "responses": {"200": _png("The grayscale image"), "304": {"description": "Unchanged"},
-                              "401": _ERROR, "404": _ERROR, "409": _ERROR, "503": _ERROR}}},
-            "/api/jobs/{id}/original": {"get": {
-                "operationId": "getOriginal", "summary": "The uploaded PNG, unchanged", "parameters": [_JOB_ID, _USER_HEADER],
-                "responses": {"200": _png("The original image"), "304": {"description": "Unchanged"},
-                              "401": _ERROR, "404": _ERROR, "503": _ERROR}}},
-            "/api/jobs/{id}/cancel": {"post": {
-                "operationId": "cancelJob", "summary": "Cancel a pending or in-progress job",
-                "parameters": [_JOB_ID, _USER_HEADER],
-                "responses": {"200": _json("JobEnvelope", "The cancelled job"), "401": _ERROR, "404": _ERROR,
-                              "409": _ERROR, "503": _ERROR}}},
+            "/api/jobs/{id}/result": {
+                "get": {
+                    "operationId": "getResult",
+                    "summary": "The grayscale PNG",
+                    "parameters": [_JOB_ID, _USER_HEADER],
+                    "responses": {
+                        "200": _png("The grayscale image"),
+                        "304": {"description": "Unchanged"},
+                        "401": _ERROR,
+                        "404": _ERROR,
+                        "409": _ERROR,
+                        "503": _ERROR,
+                    },
+                }
+            },
+            "/api/jobs/{id}/original": {
+                "get": {
+                    "operationId": "getOriginal",
+                    "summary": "The uploaded PNG, unchanged",
+                    "parameters": [_JOB_ID, _USER_HEADER],
+                    "responses": {
+                        "200": _png("The original image"),
+                        "304": {"description": "Unchanged"},
+                        "401": _ERROR,
+                        "404": _ERROR,
+                        "503": _ERROR,
+                    },
+                }
+            },
+            "/api/jobs/{id}/cancel": {
+                "post": {
+                    "operationId": "cancelJob",
+                    "summary": "Cancel a pending or in-progress job",
+                    "parameters": [_JOB_ID, _USER_HEADER],
+                    "responses": {
+                        "200": _json("JobEnvelope", "The cancelled job"),
+                        "401": _ERROR,
+                        "404": _ERROR,
+                        "409": _ERROR,
+                        "503": _ERROR,
+                    },
+                }
+            },
         },
         "components": {
-            "parameters": {"DevUser": {"name": "X-Dev-User", "in": "header", "required": False,
-                                       "description": "Local dev mode only (AUTH_MODE=dev): the user's e-mail.",
-                                       "schema": {"type": "string"}}},
-            "securitySchemes": {"cloudflareAccess": {"type": "apiKey", "in": "header", "name": "Cf-Access-Jwt-Assertion"}},
+            "parameters": {
+                "DevUser": {
+                    "name": "X-Dev-User",
+                    "in": "header",
+                    "required": False,
+                    "description": "Local dev mode only (AUTH_MODE=dev): the user's e-mail.",
+                    "schema": {"type": "string"},
+                }
+            },
+            "securitySchemes": {
+                "cloudflareAccess": {"type": "apiKey", "in": "header", "name": "Cf-Access-Jwt-Assertion"}
+            },
             "responses": {"Error": _json("Error", "An error")},
             "schemas": {
-                "Status": {"type": "string", "enum": ["pending", "in_progress", "completed", "failed", "cancelled"]},
-                "Error": {"type": "object", "required": ["error"], "properties": {
-                    "error": {"type": "object", "required": ["code", "message"],
-                              "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
-                    "job": {"$ref": "#/components/schemas/Job"}}},
-                "Health": {"type": "object", "required": ["status", "version"],
-                           "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}},
-                "Me": {"type": "object", "required": ["user", "limits"], "properties": {
-                    "user": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}},
-                    "limits": {"type": "object", "required": ["max_upload_bytes", "max_pixels"],
-                               "description": "The upload limits this deployment enforces.",
-                               "properties": {"max_upload_bytes": {"type": "integer"}, "max_pixels": {"type": "integer"}}}}},
-                "Job": {"type": "object",
-                        "required": ["id", "status", "created_at", "updated_at", "started_at", "completed_at",
-                                     "attempts", "original", "result", "error", "links"],
-                        "properties": {
-                            "id": {"type": "string", "format": "uuid"},
-                            "status": {"$ref": "#/components/schemas/Status"},
-                            "created_at": {"type": "string", "format": "date-time"},
-                            "updated_at": {"type": "string", "format": "date-time"},
-                            "started_at": nullable_time, "completed_at": nullable_time,
-                            "attempts": {"type": "integer", "minimum": 0},
-                            "original": {**image_info, "required": [*image_info["required"], "name"],
-                                         "properties": {**image_info["properties"], "name": {"type": "string"}}},
-                            "result": {"oneOf": [image_info, {"type": "null"}]},
-                            "error": {"oneOf": [{"type": "object", "required": ["code", "message"],
-                                                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
-                                                {"type": "null"}]},
-                            "links": {"type": "object", "required": ["self", "original", "result"],
-                                      "properties": {"self": {"type": "string"}, "original": {"type": "string"},
-                                                     "result": {"type": "string"}}}}},
-                "JobEnvelope": {"type": "object", "required": ["job"], "properties": {"job": {"$ref": "#/components/schemas/Job"}}},
-                "JobList": {"type": "object", "required": ["jobs", "next_cursor"], "properties": {
-                    "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
-                    "next_cursor": {"type": ["string", "null"]}}},
+                "Status": {"type": "string", "enum": [s.value for s in JobStatus]},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string", "enum": list(error_catalog())},
+                                "message": {"type": "string"},
+                            },
+                        },
+                        "job": {"$ref": "#/components/schemas/Job"},
+                    },
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["status", "version"],
+                    "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+                },
+                "Me": {
+                    "type": "object",
+                    "required": ["user", "limits"],
+                    "properties": {
+                        "user": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}},
+                        "limits": {
+                            "type": "object",
+                            "required": ["max_upload_bytes", "max_pixels"],
+                            "description": "The upload limits this deployment enforces.",
+                            "properties": {"max_upload_bytes": {"type": "integer"}, "max_pixels": {"type": "integer"}},
+                        },
+                    },
+                },
+                "Job": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "status",
+                        "created_at",
+                        "updated_at",
+                        "started_at",
+                        "completed_at",
+                        "attempts",
+                        "original",
+                        "result",
+                        "error",
+                        "links",
+                    ],
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "status": {"$ref": "#/components/schemas/Status"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "updated_at": {"type": "string", "format": "date-time"},
+                        "started_at": nullable_time,
+                        "completed_at": nullable_time,
+                        "attempts": {"type": "integer", "minimum": 0},
+                        "original": {
+                            **image_info,
+                            "required": [*image_info["required"], "name"],
+                            "properties": {**image_info["properties"], "name": {"type": "string"}},
+                        },
+                        "result": {"oneOf": [image_info, {"type": "null"}]},
+                        "error": {
+                            "oneOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["code", "message"],
+                                    "properties": {
+                                        "code": {"type": "string", "enum": [c.value for c in FailureCode]},
+                                        "message": {"type": "string"},
+                                    },
+                                },
+                                {"type": "null"},
+                            ]
+                        },
+                        "links": {
+                            "type": "object",
+                            "required": ["self", "original", "result"],
+                            "properties": {
+                                "self": {"type": "string"},
+                                "original": {"type": "string"},
+                                "result": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+                "JobEnvelope": {
+                    "type": "object",
+                    "required": ["job"],
+                    "properties": {"job": {"$ref": "#/components/schemas/Job"}},
+                },
+                "JobList": {
+                    "type": "object",
+                    "required": ["jobs", "next_cursor"],
+                    "properties": {
+                        "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
             },
         },
         "security": [{"cloudflareAccess": []}],

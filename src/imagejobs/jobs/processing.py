@@ -6,6 +6,7 @@ transitions keep a cancelled or finished job from ever moving. Imports nothing p
 """
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ import grayscale
 
 from ..config import Settings
 from ..logs import log_event, user_hash
+from .failures import FailureCode
 from .model import ImageInfo, original_key, result_key
 from .ports import BlobStore
 from .states import JobStatus
@@ -49,7 +51,7 @@ def retry_delay(attempt: int, *, jitter: Callable[[], float] = random.random) ->
 class PermanentFailure(Exception):
     """Retrying cannot help: the job fails at once with this error code."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: FailureCode, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -99,8 +101,9 @@ class JobProcessor:
             await self._convert(job_id, job.original.width, job.original.height)
         except PermanentFailure as failure:
             await self._fail(job_id, failure.code, failure.message)
-            log_event("job.failed", job_id=job_id, user=user, code=failure.code,
-                      duration_ms=_ms(started), outcome="failed")
+            log_event(
+                "job.failed", job_id=job_id, user=user, code=failure.code, duration_ms=_ms(started), outcome="failed"
+            )
             return ACK
         except TransitionRejected:
             # Another delivery of the same message finished first (at-least-once delivery), or
@@ -109,15 +112,28 @@ class JobProcessor:
             current = await self.store.get(job_id)
             if current is None or current.status is not JobStatus.COMPLETED:
                 await self.blobs.delete(result_key(job_id))
-            log_event("job.superseded", job_id=job_id, user=user,
-                      status=current.status.value if current else "deleted", outcome="superseded")
+            log_event(
+                "job.superseded",
+                job_id=job_id,
+                user=user,
+                status=current.status.value if current else "deleted",
+                outcome="superseded",
+            )
             return ACK
-        except Exception as error:  # transient: record it, let the broker redeliver
+        except Exception as error:  # noqa: BLE001 — transient: record it, let the broker redeliver
             message = f"{type(error).__name__}: {error}"
-            await self.store.record_error(job_id, "processing_failed", message)
+            await self.store.record_error(job_id, FailureCode.PROCESSING_FAILED, message)
             delay = retry_delay(attempt)
-            log_event("job.retry", job_id=job_id, user=user, attempt=attempt, delay_s=delay,
-                      error=message, duration_ms=_ms(started), outcome="retry")
+            log_event(
+                "job.retry",
+                job_id=job_id,
+                user=user,
+                attempt=attempt,
+                delay_s=delay,
+                error=message,
+                duration_ms=_ms(started),
+                outcome="retry",
+            )
             return Decision(retry_delay=delay)
         log_event("job.completed", job_id=job_id, user=user, duration_ms=_ms(started), outcome="completed")
         return ACK
@@ -128,22 +144,20 @@ class JobProcessor:
             await self.sleep(delay)
         original = await self.blobs.get(original_key(job_id))
         if original is None:
-            raise PermanentFailure("processing_failed", "the original image is no longer stored")
+            raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
         try:
             gray = self.convert(original.data, max_pixels=self.settings.max_pixels)
         except grayscale.InvalidImage as error:
-            raise PermanentFailure("invalid_image", f"the image cannot be decoded: {error}") from None
+            raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
         key = result_key(job_id)
         await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
         if delay:
             await self.sleep(delay)
         await self.store.complete(job_id, key, ImageInfo(len(gray), width, height))
 
-    async def _fail(self, job_id: str, code: str, message: str) -> None:
-        try:
+    async def _fail(self, job_id: str, code: FailureCode, message: str) -> None:
+        with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays
             await self.store.fail(job_id, code, message)
-        except TransitionRejected:
-            pass  # cancelled meanwhile: a terminal state is never overwritten
 
     async def dead_letter(self, body: object) -> Decision:
         """Handle a message that exhausted its retries: the job fails for good."""
@@ -155,9 +169,19 @@ class JobProcessor:
         if job is None or job.status.is_terminal:
             return ACK
         last = job.error_message or "no error was recorded"
-        await self._fail(job_id, "processing_failed", f"processing failed after {job.attempts} attempts; last error: {last}")
-        log_event("job.failed", job_id=job_id, user=user_hash(job.owner), code="processing_failed",
-                  attempts=job.attempts, outcome="dead_lettered")
+        await self._fail(
+            job_id,
+            FailureCode.PROCESSING_FAILED,
+            f"processing failed after {job.attempts} attempts; last error: {last}",
+        )
+        log_event(
+            "job.failed",
+            job_id=job_id,
+            user=user_hash(job.owner),
+            code=FailureCode.PROCESSING_FAILED,
+            attempts=job.attempts,
+            outcome="dead_lettered",
+        )
         return ACK
 
 

@@ -4,7 +4,16 @@ State changes are generated from jobs/states.py so that the `status IN (…)` gu
 transition is exactly the table's sources for its target state.
 """
 
+from collections.abc import Iterable
+
+from .failures import FailureCode
 from .states import JobStatus, sources_of
+
+
+def _sql_list(states: Iterable[JobStatus]) -> str:
+    """`'pending', 'in_progress'`: states as SQL string literals for an `IN (…)` list."""
+    return ", ".join(f"'{s.value}'" for s in states)
+
 
 JOB_COLUMNS = (
     "id, owner, status, created_at, updated_at, started_at, completed_at, attempts, "
@@ -24,14 +33,11 @@ SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"
 
 SELECT_OWNED_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND owner = ?"
 
-SELECT_BY_IDEMPOTENCY_KEY = (
-    f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ? AND idempotency_key = ?"
-)
+SELECT_BY_IDEMPOTENCY_KEY = f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ? AND idempotency_key = ?"
 
 # A key older than the idempotency window is released so that it can name a new job.
 RELEASE_IDEMPOTENCY_KEY = (
-    "UPDATE jobs SET idempotency_key = NULL "
-    "WHERE owner = ? AND idempotency_key = ? AND created_at < ?"
+    "UPDATE jobs SET idempotency_key = NULL WHERE owner = ? AND idempotency_key = ? AND created_at < ?"
 )
 
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
@@ -49,13 +55,10 @@ def transition(target: JobStatus, assignments: tuple[str, ...], *, owned: bool =
     """`UPDATE … SET status = target, <assignments> WHERE id = ? [AND owner = ?] AND status IN
     (<legal sources of target>) RETURNING <row>`. Bind the assignment values, then the id
     (then the owner). No row returned means the job was not in a source state."""
-    sources = ", ".join(f"'{s.value}'" for s in sources_of(target))
+    sources = _sql_list(sources_of(target))
     sets = ", ".join((f"status = '{target.value}'", *assignments))
     owner_clause = " AND owner = ?" if owned else ""
-    return (
-        f"UPDATE jobs SET {sets} WHERE id = ?{owner_clause} AND status IN ({sources}) "
-        f"RETURNING {JOB_COLUMNS}"
-    )
+    return f"UPDATE jobs SET {sets} WHERE id = ?{owner_clause} AND status IN ({sources}) RETURNING {JOB_COLUMNS}"
 
 
 START_ATTEMPT = transition(
@@ -67,8 +70,16 @@ START_ATTEMPT = transition(
 
 COMPLETE = transition(
     JobStatus.COMPLETED,
-    ("completed_at = ?", "updated_at = ?", "result_key = ?", "result_size = ?",
-     "result_width = ?", "result_height = ?", "error_code = NULL", "error_message = NULL"),
+    (
+        "completed_at = ?",
+        "updated_at = ?",
+        "result_key = ?",
+        "result_size = ?",
+        "result_width = ?",
+        "result_height = ?",
+        "error_code = NULL",
+        "error_message = NULL",
+    ),
 )
 
 FAIL = transition(
@@ -85,17 +96,18 @@ CANCEL_OWNED = transition(
 # Jobs that stayed non-terminal for too long (their messages were lost: a dead-letter message
 # that failed in turn, a queue that dropped them): failed in bulk, a bounded number per run.
 # The guard is FAILED's sources, as for every transition.
+_FAIL_SOURCES = _sql_list(sources_of(JobStatus.FAILED))
 FAIL_STALE = (
     "UPDATE jobs SET status = 'failed', completed_at = ?1, updated_at = ?1, "
-    "error_code = 'processing_failed', error_message = ?2 "
-    f"WHERE id IN (SELECT id FROM jobs WHERE status IN ({', '.join(repr(s.value) for s in sources_of(JobStatus.FAILED))}) "
+    f"error_code = '{FailureCode.PROCESSING_FAILED}', error_message = ?2 "
+    f"WHERE id IN (SELECT id FROM jobs WHERE status IN ({_FAIL_SOURCES}) "
     "AND updated_at < ?3 ORDER BY updated_at LIMIT ?4) "
-    f"AND status IN ({', '.join(repr(s.value) for s in sources_of(JobStatus.FAILED))}) "
+    f"AND status IN ({_FAIL_SOURCES}) "
     "RETURNING id, owner"
 )
 
 # The last transient error of a job that is still being retried (shown only once it fails).
 RECORD_ERROR = (
     "UPDATE jobs SET error_code = ?, error_message = ?, updated_at = ? "
-    "WHERE id = ? AND status IN ('pending', 'in_progress')"
+    f"WHERE id = ? AND status IN ({_sql_list(s for s in JobStatus if not s.is_terminal)})"
 )

@@ -6,6 +6,7 @@ day are failed with `processing_failed`. Imports nothing platform.
 from datetime import UTC, datetime, timedelta
 
 from ..logs import log_event, user_hash
+from .failures import FailureCode
 from .store import JobStore
 
 # Far beyond any real run: four deliveries of up to 5 CPU-minutes each, with backoff, even
@@ -19,11 +20,17 @@ async def sweep_stale_jobs(store: JobStore, *, now: datetime | None = None) -> i
     cutoff = ((now or datetime.now(UTC)) - STALE_AFTER).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     hours = int(STALE_AFTER.total_seconds() // 3600)
     failed = await store.fail_stale(
-        not_updated_since=cutoff, limit=SWEEP_BATCH,
+        not_updated_since=cutoff,
+        limit=SWEEP_BATCH,
         message=f"processing did not finish within {hours} hours; upload the image again",
     )
     for job in failed:
-        log_event("job.failed", job_id=job["id"], user=user_hash(job["owner"]), code="processing_failed",
-                  outcome="stale")
+        log_event(
+            "job.failed",
+            job_id=job["id"],
+            user=user_hash(job["owner"]),
+            code=FailureCode.PROCESSING_FAILED,
+            outcome="stale",
+        )
     log_event("sweep.done", failed=len(failed))
     return len(failed)
