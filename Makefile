@@ -10,7 +10,7 @@ PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps browser dev dev-clean test unit e2e web bench runtime-bench
+.PHONY: deps browser dev dev-clean lint format test unit e2e web bench runtime-bench
 
 # --- installation ----------------------------------------------------------------------
 
@@ -55,9 +55,25 @@ dev: deps
 dev-clean: deps
 	node offline-runtime/cli.mjs --port $(PORT) --clean
 
+# --- quality gate ----------------------------------------------------------------------
+# ruff (lint + format) on all Python, mypy --strict on src/, Biome (lint + format) on the page,
+# the offline runtime and the benchmark's JavaScript. Versions are pinned in uv.lock and
+# package-lock.json. `make format` applies the formatters' fixes.
+
+lint: deps
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	npx --no-install biome ci .
+
+format: deps
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+	npx --no-install biome check --write .
+
 # --- tests -----------------------------------------------------------------------------
 
-test: deps browser
+test: deps browser lint
 	node --test offline-runtime/test/
 	$(UV) run pytest
 

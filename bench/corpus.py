@@ -32,9 +32,13 @@ def photo(size: int, mode: str, seed: int = SEED) -> Image.Image:
     """A photo-like image: rotated gradients per channel, soft shapes, and low-amplitude noise."""
     rng = random.Random(seed * 31 + size)
     channels = []
-    for k in range(3):
+    for _k in range(3):
         base = Image.linear_gradient("L").rotate(rng.uniform(0, 360), resample=Image.BICUBIC, expand=False)
-        base = ImageChops.add(base.resize((size, size), Image.BICUBIC), Image.radial_gradient("L").resize((size, size), Image.BICUBIC), scale=2.0)
+        base = ImageChops.add(
+            base.resize((size, size), Image.BICUBIC),
+            Image.radial_gradient("L").resize((size, size), Image.BICUBIC),
+            scale=2.0,
+        )
         channels.append(base)
     image = Image.merge("RGB", channels)
     draw = ImageDraw.Draw(image)
@@ -48,7 +52,9 @@ def photo(size: int, mode: str, seed: int = SEED) -> Image.Image:
     if mode == "RGB":
         return image
     alpha = Image.radial_gradient("L").resize((size, size), Image.BICUBIC)
-    alpha = ImageChops.add(alpha, Image.frombytes("L", (size, size), rng.randbytes(size * size)).point(lambda v: v >> 5))
+    alpha = ImageChops.add(
+        alpha, Image.frombytes("L", (size, size), rng.randbytes(size * size)).point(lambda v: v >> 5)
+    )
     if mode == "RGBA":
         image.putalpha(alpha)
         return image

@@ -1,9 +1,3 @@
-// Runs the grayscale core inside Pyodide on Node: time and wasm heap growth for one 4096x4096 RGBA PNG.
-// Usage (from anywhere): node bench/pyodide_bench.mjs [--size N] [--filter up-sub|avg|paeth] [--stream] [--profile] [--save PNG]
-//                        node bench/pyodide_bench.mjs --pngsuite   (digest of every PngSuite conversion, see run.py)
-// Loads npm `pyodide` from <repo root>/node_modules/pyodide with no network and no packages (the core
-// needs only the stdlib), mounts <repo root>/src with NODEFS, and generates its input PNG in JS.
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import zlib from "node:zlib";
@@ -39,22 +33,43 @@ function chunk(type, payload) {
   return out;
 }
 function paeth(a, b, c) {
-  const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+  const pa = Math.abs(b - c),
+    pb = Math.abs(a - c),
+    pc = Math.abs(a + b - 2 * c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 function photoPng(n) {
-  const bpp = 4, line = n * bpp;
+  const bpp = 4,
+    line = n * bpp;
   let seed = 12345;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
-  const blobs = Array.from({ length: 8 }, () => [random() * n / 256, random() * n / 256, (random() + 20) * n / 1200, random(), random(), random()]);
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 16) & 0xff;
+  };
+  const blobs = Array.from({ length: 8 }, () => [
+    (random() * n) / 256,
+    (random() * n) / 256,
+    ((random() + 20) * n) / 1200,
+    random(),
+    random(),
+    random(),
+  ]);
   const raw = Buffer.alloc(n * (line + 1));
-  let prev = new Uint8Array(line), row = new Uint8Array(line);
+  let prev = new Uint8Array(line),
+    row = new Uint8Array(line);
   for (let y = 0; y < n; y++) {
     for (let x = 0; x < n; x++) {
-      let r = (x * 255) / n, g = (y * 255) / n, b = ((x + y) * 127) / n;
+      let r = (x * 255) / n,
+        g = (y * 255) / n,
+        b = ((x + y) * 127) / n;
       for (const [bx, by, radius, br, bg, bb] of blobs) {
         const d2 = ((x - bx) ** 2 + (y - by) ** 2) / (radius * radius);
-        if (d2 < 1) { const w = 1 - d2; r += (br - r) * w; g += (bg - g) * w; b += (bb - b) * w; }
+        if (d2 < 1) {
+          const w = 1 - d2;
+          r += (br - r) * w;
+          g += (bg - g) * w;
+          b += (bb - b) * w;
+        }
       }
       const i = x * bpp;
       row[i] = Math.min(255, r + (random() >> 4));
@@ -66,7 +81,9 @@ function photoPng(n) {
     const at = y * (line + 1);
     raw[at] = type;
     for (let i = 0; i < line; i++) {
-      const a = i >= bpp ? row[i - bpp] : 0, up = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
+      const a = i >= bpp ? row[i - bpp] : 0,
+        up = prev[i],
+        c = i >= bpp ? prev[i - bpp] : 0;
       const predictor = type === 1 ? a : type === 2 ? up : type === 3 ? (a + up) >> 1 : paeth(a, up, c);
       raw[at + 1 + i] = (row[i] - predictor) & 0xff;
     }
@@ -113,7 +130,11 @@ if (process.argv.includes("--pngsuite")) {
   pyodide.FS.mkdirTree("/bench/src");
   pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "src") }, "/bench/src");
   pyodide.FS.mkdirTree("/bench/pngsuite");
-  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "..", "shared", "pngsuite", "png") }, "/bench/pngsuite");
+  pyodide.FS.mount(
+    pyodide.FS.filesystems.NODEFS,
+    { root: path.join(repoRoot, "tests", "data", "pngsuite", "png") },
+    "/bench/pngsuite",
+  );
   pyodide.runPython(`import sys\nsys.path.insert(0, "/bench/src")\n${SUITE_DIGEST}`);
   console.log(`pngsuite digest ${pyodide.runPython(`pngsuite_digest("/bench/pngsuite")`)}`);
   process.exit(0);
@@ -123,12 +144,16 @@ if (process.argv.includes("--pngsuite")) {
 let started = performance.now();
 const png = photoPng(size);
 if (option("--save", null)) (await import("node:fs")).writeFileSync(option("--save", null), png);
-console.log(`input: ${size}x${size} RGBA, filters ${filterMix}, ${(png.length / 1e6).toFixed(1)} MB (generated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `input: ${size}x${size} RGBA, filters ${filterMix}, ${(png.length / 1e6).toFixed(1)} MB (generated in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
 
 const { loadPyodide } = await import(pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href);
 started = performance.now();
 const pyodide = await loadPyodide({ indexURL: pyodideDir + path.sep });
-console.log(`pyodide ${pyodide.version} loaded in ${((performance.now() - started) / 1000).toFixed(1)} s (no packages)`);
+console.log(
+  `pyodide ${pyodide.version} loaded in ${((performance.now() - started) / 1000).toFixed(1)} s (no packages)`,
+);
 pyodide.FS.mkdirTree("/bench/src");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "src") }, "/bench/src");
 pyodide.FS.writeFile("/bench/input.png", png);
@@ -146,7 +171,8 @@ if not ${streamed ? "True" : "False"}:
         data = f.read()
 `);
 const heapWithInput = heap();
-const result = pyodide.runPython(`
+const result = pyodide
+  .runPython(`
 import time
 start = time.perf_counter()
 if ${streamed ? "True" : "False"}:
@@ -167,11 +193,18 @@ if ${process.argv.includes("--profile") ? "True" : "False"}:
     pstats.Stats("/tmp/profile").sort_stats("tottime").print_stats(12)
     out = b""
 (elapsed, out_size, info.width, info.height, info.color_type)
-`).toJs();
+`)
+  .toJs();
 const heapAfter = heap();
 const [elapsed, outLength, width, height, colorType] = result;
-console.log(`${streamed ? "convert_stream (64 KB reads)" : "convert(bytes)"}: ${elapsed.toFixed(2)} s, output ${width}x${height} colour type ${colorType}, ${(outLength / 1e6).toFixed(1)} MB`);
+console.log(
+  `${streamed ? "convert_stream (64 KB reads)" : "convert(bytes)"}: ${elapsed.toFixed(2)} s, output ${width}x${height} colour type ${colorType}, ${(outLength / 1e6).toFixed(1)} MB`,
+);
 const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
-console.log(`wasm heap: ${mb(heapBefore)} MB -> ${mb(heapWithInput)} MB with the input read into Python -> ${mb(heapAfter)} MB after converting: growth ${mb(heapAfter - heapBefore)} MB in all, ${mb(heapAfter - heapWithInput)} MB for the conversion`);
+console.log(
+  `wasm heap: ${mb(heapBefore)} MB -> ${mb(heapWithInput)} MB with the input read into Python -> ${mb(heapAfter)} MB after converting: growth ${mb(heapAfter - heapBefore)} MB in all, ${mb(heapAfter - heapWithInput)} MB for the conversion`,
+);
 const verdict = (ok) => (ok ? "MET" : "MISSED");
-console.log(`targets: time < 4 s ${verdict(elapsed < 4)}; heap growth < 64 MB ${verdict(heapAfter - heapBefore < 64 * 2 ** 20)} counting the input, ${verdict(heapAfter - heapWithInput < 64 * 2 ** 20)} for the conversion alone`);
+console.log(
+  `targets: time < 4 s ${verdict(elapsed < 4)}; heap growth < 64 MB ${verdict(heapAfter - heapBefore < 64 * 2 ** 20)} counting the input, ${verdict(heapAfter - heapWithInput < 64 * 2 ** 20)} for the conversion alone`,
+);

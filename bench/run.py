@@ -17,10 +17,10 @@ REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT / "src"))
 sys.path.insert(0, str(BENCH_DIR))
 
+import corpus  # noqa: E402
 import png  # noqa: E402  (pypng, for the naive baseline)
 from PIL import Image  # noqa: E402
 
-import corpus  # noqa: E402
 import grayscale  # noqa: E402
 
 NAIVE_FULL_LIMIT = 1024 * 1024  # above this many pixels naive pypng is timed on a band of rows and scaled
@@ -128,7 +128,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small images only (512-1024 px), a minute or so")
     parser.add_argument("--only", default="", help="run only corpus entries whose name contains this")
-    parser.add_argument("--repeat", type=int, default=0, help="timing repeats (default: 3 below 2048 px, 2 below 4096, else 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="timing repeats (default: 3 below 2048 px, 2 below 4096, else 1)"
+    )
     parser.add_argument("--no-naive", action="store_true", help="skip the naive pypng baseline")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc peak-memory run")
     parser.add_argument("--no-pyodide", action="store_true", help="skip bench/pyodide_bench.mjs")
@@ -150,14 +152,17 @@ def main() -> int:
     for index, entry in enumerate(entries, 1):
         data = entry.path.read_bytes()
         info = grayscale.probe(data)
-        print(f"[{index}/{len(entries)}] {entry.name} ({info.width}x{info.height}, "
-              f"type {info.color_type}, {info.bit_depth}-bit, interlace {info.interlace}) ...", flush=True)
+        print(
+            f"[{index}/{len(entries)}] {entry.name} ({info.width}x{info.height}, "
+            f"type {info.color_type}, {info.bit_depth}-bit, interlace {info.interlace}) ...",
+            flush=True,
+        )
         repeat = args.repeat or (3 if info.width < 2048 else 2 if info.width < 4096 else 1)
         output = grayscale.convert(data)
         pillow_output = pillow_convert(data)
-        ours = best_time(lambda: grayscale.convert(data), repeat)
+        ours = best_time(lambda data=data: grayscale.convert(data), repeat)
         bound = best_time(zlib_bound(data, output), repeat)
-        pillow = best_time(lambda: pillow_convert(data), repeat)
+        pillow = best_time(lambda data=data: pillow_convert(data), repeat)
         naive, naive_estimated = naive_time(data, info, not args.no_naive)
         peak = None if args.no_memory else peak_memory(data)
         match = planes(output) == planes(pillow_output)
@@ -171,10 +176,16 @@ def main() -> int:
         print("   " + row.strip(), flush=True)
 
     print()
-    print("ours s / bound s: best CPU time of grayscale.convert / of zlib inflate(input IDAT) + deflate(gray rows, level 6)")
-    print("x Pillow: ours / Pillow open+convert('L' or 'LA')+save; x naive: ours / pypng asRGBA8+per-pixel loop+Writer"
-          " (~ = naive timed on the first 64 rows and scaled; - = skipped: big Adam7)")
-    print("size x Pil: our output bytes / Pillow's; peak MB: tracemalloc peak of convert_stream (64 KB pieces), input not counted")
+    print(
+        "ours s / bound s: best CPU time of grayscale.convert / of zlib inflate(input IDAT) + deflate(gray rows, level 6)"
+    )
+    print(
+        "x Pillow: ours / Pillow open+convert('L' or 'LA')+save; x naive: ours / pypng asRGBA8+per-pixel loop+Writer"
+        " (~ = naive timed on the first 64 rows and scaled; - = skipped: big Adam7)"
+    )
+    print(
+        "size x Pil: our output bytes / Pillow's; peak MB: tracemalloc peak of convert_stream (64 KB pieces), input not counted"
+    )
     print()
     print(header)
     print("-" * len(header))
@@ -211,7 +222,7 @@ def run_pyodide_bench() -> None:
     print(result.stdout.rstrip())
     if result.returncode:
         print(f"pyodide bench FAILED (exit {result.returncode}):\n{result.stderr[-2000:]}")
-    suite = REPO_ROOT.parent / "shared" / "pngsuite" / "png"
+    suite = REPO_ROOT / "tests" / "data" / "pngsuite" / "png"
     if suite.is_dir():
         result = subprocess.run(["node", str(script), "--pngsuite"], cwd=REPO_ROOT, text=True, capture_output=True)
         theirs = result.stdout.split()[-1] if result.returncode == 0 and result.stdout.strip() else "failed"

@@ -20,7 +20,10 @@ const CONTENT_TYPES = {
 };
 
 function globToRegExp(glob) {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${escaped}$`);
 }
 
@@ -39,9 +42,9 @@ export function makeAssetServer(assets) {
   }
 
   function candidates(pathname) {
-    if (pathname.endsWith("/")) return [pathname + "index.html"];
+    if (pathname.endsWith("/")) return [`${pathname}index.html`];
     if (pathname.endsWith(".html")) return [pathname];
-    return [pathname, pathname + ".html", pathname + "/index.html"];
+    return [pathname, `${pathname}.html`, `${pathname}/index.html`];
   }
 
   /** The asset for a GET/HEAD path, or null when the Worker should answer. */

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { makeAssetServer } from "./assets.mjs";
 import { D1Database, Gateway, R2Bucket, WorkerQueue } from "./bindings.mjs";
 import { loadWranglerConfig } from "./config.mjs";
 import { startHttpServer } from "./http-server.mjs";
-import { makeAssetServer } from "./assets.mjs";
 import { startPython } from "./python-host.mjs";
 import { applyMigrations, startServices } from "./services.mjs";
 
@@ -33,7 +33,12 @@ config.pythonModulesDir = path.join(config.root, ".offline-runtime", "python_mod
 const state = mkdtempSync(path.join(os.tmpdir(), "offline-runtime-bench-"));
 try {
   let t = performance.now();
-  const services = await startServices({ config, persistRoot: state, queueHost: async () => new Response("{}"), log: quietLog });
+  const services = await startServices({
+    config,
+    persistRoot: state,
+    queueHost: async () => new Response("{}"),
+    log: quietLog,
+  });
   const gateway = new Gateway(services.dispatch);
   for (const d of config.d1Databases) await applyMigrations(gateway, d, quietLog);
   const servicesMs = performance.now() - t;
@@ -45,7 +50,13 @@ try {
   t = performance.now();
   const python = await startPython({ config, env, log: quietLog });
   const pythonMs = performance.now() - t;
-  const server = await startHttpServer({ host: "127.0.0.1", port: 0, assets: makeAssetServer(config.assets), python, log: quietLog });
+  const server = await startHttpServer({
+    host: "127.0.0.1",
+    port: 0,
+    assets: makeAssetServer(config.assets),
+    python,
+    log: quietLog,
+  });
   const base = `http://127.0.0.1:${server.address().port}`;
 
   const d1 = env.DB;
@@ -53,12 +64,20 @@ try {
   const health = await time(() => python.fetch(new Request(`${base}/api/health`)));
   // GET of an unknown job = the same request work plus exactly one D1 query.
   const lookup = await time(() =>
-    python.fetch(new Request(`${base}/api/jobs/00000000-0000-4000-8000-000000000000`, { headers: { "x-dev-user": "b@example.com" } })),
+    python.fetch(
+      new Request(`${base}/api/jobs/00000000-0000-4000-8000-000000000000`, {
+        headers: { "x-dev-user": "b@example.com" },
+      }),
+    ),
   );
   const overHttp = await time(() => fetch(`${base}/api/health`).then((r) => r.arrayBuffer()));
 
-  console.log(`cold start: Miniflare + migrations ${servicesMs.toFixed(0)} ms, Pyodide + SDK + Worker import ${pythonMs.toFixed(0)} ms`);
-  console.log(`  of which the Worker's top-level import (entry.py and all it imports): ${python.mainImportMs.toFixed(0)} ms (platform budget: 1000 ms)`);
+  console.log(
+    `cold start: Miniflare + migrations ${servicesMs.toFixed(0)} ms, Pyodide + SDK + Worker import ${pythonMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `  of which the Worker's top-level import (entry.py and all it imports): ${python.mainImportMs.toFixed(0)} ms (platform budget: 1000 ms)`,
+  );
   console.log(`per request (median of ${runs}):`);
   console.log(`  GET /api/health, Python handler only      ${health.toFixed(2)} ms`);
   console.log(`  GET /api/health over HTTP                 ${overHttp.toFixed(2)} ms`);

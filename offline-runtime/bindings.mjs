@@ -18,7 +18,7 @@ export class Gateway {
 }
 
 function bindingError(error) {
-  const e = new Error(typeof error === "string" ? error : error?.message ?? "binding error");
+  const e = new Error(typeof error === "string" ? error : (error?.message ?? "binding error"));
   if (error?.name) e.name = error.name === "Error" ? "Error" : error.name;
   return e;
 }
@@ -156,7 +156,7 @@ export class R2Bucket {
 
   async delete(keys) {
     const list = Array.isArray(keys) ? keys : [keys];
-    const response = await this.gateway.dispatch(this.path + "_", {
+    const response = await this.gateway.dispatch(`${this.path}_`, {
       method: "DELETE",
       headers: { "x-r2-options": JSON.stringify({ keys: list }) },
     });

@@ -48,7 +48,8 @@ function parseFaults(specs) {
   for (const spec of specs) {
     const match = spec.match(/^([A-Za-z_][A-Za-z0-9_]*)\.(get|put)=(.*)$/);
     if (!match) throw new Error(`--inject-fault expects BINDING.get=PREFIX or BINDING.put=PREFIX, got ${spec}`);
-    (faults[match[1]] ??= []).push({ method: match[2], keyPrefix: match[3] });
+    faults[match[1]] ??= [];
+    faults[match[1]].push({ method: match[2], keyPrefix: match[3] });
   }
   return faults;
 }
@@ -56,7 +57,9 @@ function parseFaults(specs) {
 async function main() {
   const log = makeLog({ quiet: args.quiet });
   const config = loadWranglerConfig(args.config);
-  config.pythonModulesDir = path.resolve(args["python-modules"] ?? path.join(config.root, ".offline-runtime", "python_modules"));
+  config.pythonModulesDir = path.resolve(
+    args["python-modules"] ?? path.join(config.root, ".offline-runtime", "python_modules"),
+  );
   if (!existsSync(path.join(config.pythonModulesDir, "workers"))) {
     throw new Error(`no vendored Python packages in ${config.pythonModulesDir}: run \`make deps\` first`);
   }
@@ -80,7 +83,8 @@ async function main() {
   for (const d of config.d1Databases) env[d.binding] = new D1Database(gateway, d.binding);
   const faults = parseFaults(args["inject-fault"]);
   for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gateway, b.binding, faults[b.binding]);
-  for (const [binding, list] of Object.entries(faults)) log.info(`injecting faults into ${binding}: ${JSON.stringify(list)}`);
+  for (const [binding, list] of Object.entries(faults))
+    log.info(`injecting faults into ${binding}: ${JSON.stringify(list)}`);
   for (const q of config.queueProducers) env[q.binding] = new WorkerQueue(gateway, q.binding);
 
   const python = await startPython({ config, env, log });

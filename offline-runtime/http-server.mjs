@@ -2,7 +2,7 @@
 // Python Worker's fetch handler as a WHATWG Request with a streamed body.
 import http from "node:http";
 import { Readable } from "node:stream";
-import { SCHEDULED_PATH, runScheduled } from "./scheduled.mjs";
+import { runScheduled, SCHEDULED_PATH } from "./scheduled.mjs";
 
 // Cloudflare's edge refuses larger request bodies (Free/Pro plans) before the Worker runs.
 const PLATFORM_MAX_BODY_BYTES = 100 * 1024 * 1024;

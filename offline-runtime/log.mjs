@@ -7,11 +7,12 @@ export function makeLog({ quiet = false } = {}) {
   return {
     info: (message) => write(`[${stamp()}] ${message}`),
     event: (message) => quiet || write(`[${stamp()}] ${message}`),
-    request: (method, target, status, ms) => quiet || write(`[${stamp()}] ${method} ${target} ${status} ${ms.toFixed(0)} ms`),
+    request: (method, target, status, ms) =>
+      quiet || write(`[${stamp()}] ${method} ${target} ${status} ${ms.toFixed(0)} ms`),
     python: (line) => write(line),
     error: (message, error) => {
       write(`[${stamp()}] ERROR ${message}`);
-      if (error) write(String(error?.type === undefined ? error?.stack ?? error : error.message));
+      if (error) write(String(error?.type === undefined ? (error?.stack ?? error) : error.message));
     },
   };
 }

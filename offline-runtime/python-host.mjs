@@ -107,7 +107,10 @@ export async function startPython({ config, env, log }) {
   mount(config.pythonModulesDir, "/session/python_modules");
   mount(path.join(here, "host"), "/session/offline_runtime");
 
-  pyodide.registerJsModule("_cloudflare_compat_flags", compatibilityFlags(config.compatibilityDate, config.compatibilityFlags));
+  pyodide.registerJsModule(
+    "_cloudflare_compat_flags",
+    compatibilityFlags(config.compatibilityDate, config.compatibilityFlags),
+  );
   pyodide.registerJsModule("_pyodide_entrypoint_helper", {
     cloudflareWorkersModule: {
       env,
@@ -148,7 +151,8 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
   function checkMemory() {
     // workerd kills an isolate over 128 MB; Pyodide's heap is most of an isolate's memory.
     const heap = pyodide._module.HEAP8.length;
-    if (heap > heapWarningBytes) log.error(`Pyodide heap is ${(heap / 2 ** 20).toFixed(0)} MB: near the 128 MB isolate limit of workerd`);
+    if (heap > heapWarningBytes)
+      log.error(`Pyodide heap is ${(heap / 2 ** 20).toFixed(0)} MB: near the 128 MB isolate limit of workerd`);
   }
 
   /**
@@ -185,7 +189,9 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
 
     /** Calls Default.fetch(request) and returns the JS Response it produced. */
     fetch(request) {
-      return withInstance((instance) => host.call_handler(instance, "fetch", true, request), { untilTasksSettle: false });
+      return withInstance((instance) => host.call_handler(instance, "fetch", true, request), {
+        untilTasksSettle: false,
+      });
     },
 
     /**
@@ -200,9 +206,12 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
 
     /** Calls Default.scheduled(controller, env, ctx), likewise. */
     scheduled(controller) {
-      return withInstance((instance) => host.call_handler(instance, "scheduled", false, controller, undefined, undefined), {
-        untilTasksSettle: true,
-      });
+      return withInstance(
+        (instance) => host.call_handler(instance, "scheduled", false, controller, undefined, undefined),
+        {
+          untilTasksSettle: true,
+        },
+      );
     },
   };
 }

@@ -68,13 +68,17 @@ export function queueHost(python, log) {
       log.error(`queue ${queue}: handler raised`, e);
     }
     const outcome = batch.outcome(error);
-    log.event(`queue ${queue} batch of ${messages.length} → ${describe(outcome)} (${Math.round(performance.now() - started)} ms)`);
+    log.event(
+      `queue ${queue} batch of ${messages.length} → ${describe(outcome)} (${Math.round(performance.now() - started)} ms)`,
+    );
     return new Response(JSON.stringify(outcome), { headers: { "content-type": "application/json" } });
   };
 }
 
 function describe(outcome) {
-  const parts = outcome.decisions.map((d) => `${d.action}${d.delaySeconds !== undefined ? `(${d.delaySeconds}s)` : ""}`);
+  const parts = outcome.decisions.map(
+    (d) => `${d.action}${d.delaySeconds !== undefined ? `(${d.delaySeconds}s)` : ""}`,
+  );
   if (outcome.error) parts.push("error");
   return parts.join(", ") || "implicit ack";
 }

@@ -1,7 +1,7 @@
 // The Miniflare side of the offline runtime: real workerd implementations of D1, R2 and
 // Queues, configured from wrangler.jsonc, with two small Workers of ours inside it — the
 // gateway that runs binding operations, and the consumer that hands batches to Python.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = (name) => readFileSync(path.join(here, "workers", name), "utf8");
 
-export async function startServices({ config, persistRoot, queueHost, log }) {
+export async function startServices({ config, persistRoot, queueHost }) {
   const compatibilityDate = config.compatibilityDate;
   const mf = new Miniflare({
     defaultPersistRoot: persistRoot,
@@ -22,9 +22,7 @@ export async function startServices({ config, persistRoot, queueHost, log }) {
         compatibilityDate,
         d1Databases: Object.fromEntries(config.d1Databases.map((d) => [d.binding, d.databaseId])),
         r2Buckets: Object.fromEntries(config.r2Buckets.map((b) => [b.binding, b.bucketName])),
-        queueProducers: Object.fromEntries(
-          config.queueProducers.map((p) => [p.binding, { queueName: p.queue }]),
-        ),
+        queueProducers: Object.fromEntries(config.queueProducers.map((p) => [p.binding, { queueName: p.queue }])),
       },
       {
         name: "consumer",
@@ -64,9 +62,14 @@ export async function applyMigrations(gateway, database, log) {
       "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, " +
       "name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);",
   });
-  const applied = await gateway.json(d1, { method: "all", statement: { sql: "SELECT name FROM d1_migrations", params: [] } });
+  const applied = await gateway.json(d1, {
+    method: "all",
+    statement: { sql: "SELECT name FROM d1_migrations", params: [] },
+  });
   const done = new Set(applied.results.map((r) => r.name));
-  const files = readdirSync(database.migrationsDir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(database.migrationsDir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   for (const file of files) {
     if (done.has(file)) continue;
     const sql = readFileSync(path.join(database.migrationsDir, file), "utf8");

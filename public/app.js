@@ -1,4 +1,4 @@
-// The web page of the grayscale API (../shared/spec/API.md): upload PNGs, watch each job's
+// The web page of the grayscale API (docs/API.md): upload PNGs, watch each job's
 // state, compare before/after, download, cancel, delete, and page through the history.
 // Plain ES module, no dependencies; runs under a CSP without 'unsafe-inline' (no inline
 // styles or scripts, no innerHTML).
@@ -57,7 +57,9 @@ const state = {
 function applyLimits(limits) {
   if (!Number.isInteger(limits?.max_upload_bytes) || limits.max_upload_bytes <= 0) return;
   state.maxUploadBytes = limits.max_upload_bytes;
-  const megapixels = Number.isInteger(limits.max_pixels) ? ` and ${Math.floor(limits.max_pixels / 1e6)} megapixels` : "";
+  const megapixels = Number.isInteger(limits.max_pixels)
+    ? ` and ${Math.floor(limits.max_pixels / 1e6)} megapixels`
+    : "";
   $("drop-hint").textContent = `PNG only, up to ${formatLimit(limits.max_upload_bytes)}${megapixels} each.`;
 }
 
@@ -84,7 +86,7 @@ function sentence(text) {
   const s = String(text ?? "").trim();
   if (!s) return "";
   const capital = s[0].toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(capital) ? capital : capital + ".";
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
 /** Shows a message in the alert region (announced by screen readers). */
@@ -93,7 +95,7 @@ function showAlert(text, { kind = "error", title = null } = {}) {
   item.className = `alert alert-${kind}`;
   if (title) {
     const strong = document.createElement("strong");
-    strong.textContent = title + " ";
+    strong.textContent = `${title} `;
     item.append(strong);
   }
   item.append(document.createTextNode(text));
@@ -136,7 +138,7 @@ async function errorFrom(response) {
     typeof code === "string" ? code : `http_${response.status}`,
     typeof message === "string" && message
       ? message
-      : `the server answered ${response.status}${response.statusText ? " " + response.statusText : ""}`,
+      : `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
     body,
   );
 }
@@ -171,7 +173,7 @@ function uploadFile(file, { onProgress, signal, key }) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/jobs");
     xhr.setRequestHeader("Accept", "application/json");
-    identityHeaders().forEach((value, name) => xhr.setRequestHeader(name, value));
+    for (const [name, value] of identityHeaders()) xhr.setRequestHeader(name, value);
     xhr.setRequestHeader("Idempotency-Key", key); // a retry of the same upload creates no second job
     xhr.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
@@ -189,12 +191,16 @@ function uploadFile(file, { onProgress, signal, key }) {
         return;
       }
       const message = body?.error?.message;
-      reject(new ApiError(
-        xhr.status,
-        body?.error?.code ?? `http_${xhr.status}`,
-        typeof message === "string" && message ? message : `the server answered ${xhr.status} ${xhr.statusText}`.trim(),
-        body,
-      ));
+      reject(
+        new ApiError(
+          xhr.status,
+          body?.error?.code ?? `http_${xhr.status}`,
+          typeof message === "string" && message
+            ? message
+            : `the server answered ${xhr.status} ${xhr.statusText}`.trim(),
+          body,
+        ),
+      );
     });
     xhr.addEventListener("error", () => reject(new ApiError(0, "network", NETWORK_MESSAGE)));
     xhr.addEventListener("abort", () => reject(new DOMException("upload stopped", "AbortError")));
@@ -363,7 +369,9 @@ class UploadRow {
       const { job, retryAfter } = await this.send();
       if (session !== state.session) return;
       const card = addCard(job, { position: "top" });
-      announce(`${job.original?.name ?? this.file.name} uploaded; it is ${STATUS_LABEL[job.status]?.toLowerCase() ?? job.status}.`);
+      announce(
+        `${job.original?.name ?? this.file.name} uploaded; it is ${STATUS_LABEL[job.status]?.toLowerCase() ?? job.status}.`,
+      );
       card.schedule(retryAfter ?? POLL_BASE_SECONDS);
       updateEmptyState();
     } catch (error) {
@@ -395,15 +403,19 @@ function addCard(job, { position }) {
   return card;
 }
 
-const imageObserver = "IntersectionObserver" in window
-  ? new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        if (!entry.isIntersecting) continue;
-        imageObserver.unobserve(entry.target);
-        entry.target.dispatchEvent(new CustomEvent("visible"));
-      }
-    }, { rootMargin: "300px" })
-  : null;
+const imageObserver =
+  "IntersectionObserver" in window
+    ? new IntersectionObserver(
+        (entries) => {
+          for (const entry of entries) {
+            if (!entry.isIntersecting) continue;
+            imageObserver.unobserve(entry.target);
+            entry.target.dispatchEvent(new CustomEvent("visible"));
+          }
+        },
+        { rootMargin: "300px" },
+      )
+    : null;
 
 class JobCard {
   constructor(job, session) {
@@ -525,7 +537,11 @@ class JobCard {
       else el.removeAttribute("aria-current");
       if (label) el.querySelector(".step-label").textContent = label;
       el.querySelector(".step-state").textContent = {
-        done: " (done)", current: " (current)", upcoming: " (not yet)", skipped: " (skipped)", failed: " (failed)",
+        done: " (done)",
+        current: " (current)",
+        upcoming: " (not yet)",
+        skipped: " (skipped)",
+        failed: " (failed)",
       }[phase];
       const timeEl = el.querySelector(".step-time");
       if (time) {
@@ -588,7 +604,10 @@ class JobCard {
     const headers = this.etag ? { "If-None-Match": this.etag } : {};
     let response;
     try {
-      response = await api(this.job.links?.self ?? `/api/jobs/${this.job.id}`, { headers, signal: this.session.abort.signal });
+      response = await api(this.job.links?.self ?? `/api/jobs/${this.job.id}`, {
+        headers,
+        signal: this.session.abort.signal,
+      });
     } catch (error) {
       if (error?.name === "AbortError" || !state.cards.has(this.job.id)) return;
       if (error.status === 404) {
@@ -684,7 +703,10 @@ class JobCard {
       if (error?.name === "AbortError") return;
       this.loading[kind] = false;
       placeholder.textContent = "Preview unavailable";
-      if (error.status !== 404) this.showNote(`The ${kind === "original" ? "original" : "grayscale"} image could not be loaded: ${describe(error)}`);
+      if (error.status !== 404)
+        this.showNote(
+          `The ${kind === "original" ? "original" : "grayscale"} image could not be loaded: ${describe(error)}`,
+        );
     }
   }
 
@@ -694,7 +716,10 @@ class JobCard {
     this.cancelButton.disabled = true;
     this.cancelButton.textContent = "Cancelling…";
     try {
-      const response = await api(`/api/jobs/${this.job.id}/cancel`, { method: "POST", signal: this.session.abort.signal });
+      const response = await api(`/api/jobs/${this.job.id}/cancel`, {
+        method: "POST",
+        signal: this.session.abort.signal,
+      });
       const body = await response.json();
       this.etag = null;
       this.update(body.job);
@@ -828,7 +853,8 @@ function identityProblem(error) {
   const told = Boolean(session?.identityLost);
   if (session) session.identityLost = true;
   if (error.status === 503 || (error.status === 401 && state.mode === "access")) {
-    if (!told) showAlert(`${describe(error)} Please reload the page to sign in again.`, { title: "You are signed out:" });
+    if (!told)
+      showAlert(`${describe(error)} Please reload the page to sign in again.`, { title: "You are signed out:" });
     setUploadsEnabled(false);
     session?.abort.abort();
   } else if (!told) {
@@ -840,7 +866,11 @@ function identityProblem(error) {
 async function detectIdentity() {
   let response;
   try {
-    response = await fetch("/api/me", { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" });
+    response = await fetch("/api/me", {
+      headers: { Accept: "application/json" },
+      cache: "no-store",
+      credentials: "same-origin",
+    });
   } catch {
     ui.identityStatus.textContent = "Offline";
     showAlert(NETWORK_MESSAGE);
@@ -884,10 +914,14 @@ async function detectIdentity() {
     showAlert(sentence(message || "the server has no sign-in configured"), { title: "This service is not ready:" });
   } else if (response.status === 401) {
     ui.identityStatus.textContent = "Not signed in";
-    showAlert(`${sentence(message || "you are not signed in")} Please reload the page to sign in again.`, { title: "You are not signed in:" });
+    showAlert(`${sentence(message || "you are not signed in")} Please reload the page to sign in again.`, {
+      title: "You are not signed in:",
+    });
   } else {
     ui.identityStatus.textContent = "Unknown user";
-    showAlert(sentence(message || `the server answered ${response.status}`), { title: "Your identity could not be checked:" });
+    showAlert(sentence(message || `the server answered ${response.status}`), {
+      title: "Your identity could not be checked:",
+    });
   }
 }
 

@@ -24,14 +24,26 @@ class SigningKey:
     def jwk(self) -> dict:
         numbers = self.private.public_key().public_numbers()
         return {
-            "kid": self.kid, "kty": "RSA", "alg": "RS256", "use": "sig", "e": _b64(numbers.e.to_bytes(3, "big")),
+            "kid": self.kid,
+            "kty": "RSA",
+            "alg": "RS256",
+            "use": "sig",
+            "e": _b64(numbers.e.to_bytes(3, "big")),
             "n": _b64(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
         }
 
     def token(self, email="signed@example.com", *, now=None, lifetime=600, header=None, **claims) -> str:
         now = time.time() if now is None else now
-        payload = {"aud": [AUDIENCE], "iss": f"https://{TEAM_DOMAIN}", "email": email, "sub": "user-1",
-                   "iat": int(now), "nbf": int(now), "exp": int(now + lifetime), **claims}
+        payload = {
+            "aud": [AUDIENCE],
+            "iss": f"https://{TEAM_DOMAIN}",
+            "email": email,
+            "sub": "user-1",
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": int(now + lifetime),
+            **claims,
+        }
         head = {"alg": "RS256", "kid": self.kid, "typ": "JWT", **(header or {})}
         signing_input = f"{_b64(json.dumps(head).encode())}.{_b64(json.dumps(payload).encode())}"
         signature = self.private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
@@ -46,8 +58,11 @@ def unsigned_token(email="signed@example.com") -> str:
     """`alg: none`: a token anyone could write."""
     now = time.time()
     head = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    body = _b64(json.dumps({"aud": [AUDIENCE], "iss": f"https://{TEAM_DOMAIN}", "email": email,
-                            "exp": int(now + 600), "nbf": int(now)}).encode())
+    body = _b64(
+        json.dumps(
+            {"aud": [AUDIENCE], "iss": f"https://{TEAM_DOMAIN}", "email": email, "exp": int(now + 600), "nbf": int(now)}
+        ).encode()
+    )
     return f"{head}.{body}."
 
 

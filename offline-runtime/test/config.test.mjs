@@ -19,8 +19,14 @@ test("JSONC: comments and trailing commas go, strings stay intact", () => {
 test("the project's wrangler.jsonc gives the bindings, queues and vars the Worker needs", () => {
   const config = loadWranglerConfig(path.join(import.meta.dirname, "..", "..", "wrangler.jsonc"));
   assert.equal(config.compatibilityDate, "2026-04-25");
-  assert.deepEqual(config.d1Databases.map((d) => d.binding), ["DB"]);
-  assert.deepEqual(config.r2Buckets.map((b) => b.binding), ["IMAGES_BUCKET"]);
+  assert.deepEqual(
+    config.d1Databases.map((d) => d.binding),
+    ["DB"],
+  );
+  assert.deepEqual(
+    config.r2Buckets.map((b) => b.binding),
+    ["IMAGES_BUCKET"],
+  );
   assert.deepEqual(config.queueProducers, [{ binding: "JOB_QUEUE", queue: "image-jobs" }]);
   const jobs = config.queueConsumers.find((c) => c.queue === "image-jobs");
   assert.equal(jobs.maxRetries, 3);
@@ -46,7 +52,10 @@ test("migrations split into statements at semicolons outside strings and comment
 test(".dev.vars reads like dotenv: export, quotes, comments", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "devvars-"));
   const file = path.join(dir, ".dev.vars");
-  writeFileSync(file, '# local\nexport AUTH_MODE=dev\nA="two words"\nB=\'single # kept\'\nC=plain # comment\n\nbad line\n');
+  writeFileSync(
+    file,
+    "# local\nexport AUTH_MODE=dev\nA=\"two words\"\nB='single # kept'\nC=plain # comment\n\nbad line\n",
+  );
   assert.deepEqual(readDevVars(file), { AUTH_MODE: "dev", A: "two words", B: "single # kept", C: "plain" });
   assert.deepEqual(readDevVars(path.join(dir, "missing")), {});
 });

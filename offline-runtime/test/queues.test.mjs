@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ExecutionContext, compatibilityFlags } from "../python-host.mjs";
+import { compatibilityFlags, ExecutionContext } from "../python-host.mjs";
 import { MessageBatch } from "../queues.mjs";
 
 const messages = [
@@ -15,7 +15,10 @@ test("each message's ack()/retry() is recorded for the broker", () => {
   batch.messages[0].ack();
   batch.messages[1].retry({ delaySeconds: 8 });
   assert.deepEqual(batch.outcome(null), {
-    decisions: [{ id: "a", action: "ack" }, { id: "b", action: "retry", delaySeconds: 8 }],
+    decisions: [
+      { id: "a", action: "ack" },
+      { id: "b", action: "retry", delaySeconds: 8 },
+    ],
     error: null,
   });
 });
@@ -38,10 +41,17 @@ test("waitUntil() tasks are awaited when the event drains; failures are reported
   const ctx = new ExecutionContext();
   assert.equal(Object.prototype.toString.call(ctx), "[object ExecutionContext]");
   let done = false;
-  ctx.waitUntil(new Promise((resolve) => setTimeout(() => resolve((done = true)), 20)));
+  ctx.waitUntil(
+    new Promise((resolve) =>
+      setTimeout(() => {
+        done = true;
+        resolve();
+      }, 20),
+    ),
+  );
   ctx.waitUntil(Promise.reject(new Error("late failure")));
   const errors = [];
-  await ctx.drain({ error: (message, error) => errors.push(error.message) });
+  await ctx.drain({ error: (_message, error) => errors.push(error.message) });
   assert.equal(done, true);
   assert.deepEqual(errors, ["late failure"]);
 });
@@ -50,7 +60,8 @@ test("compatibility flags follow the date and explicit flags", () => {
   assert.equal(compatibilityFlags("2026-04-25", []).python_request_headers_preserve_commas, true);
   assert.equal(compatibilityFlags("2026-01-01", []).python_request_headers_preserve_commas, false);
   assert.equal(
-    compatibilityFlags("2026-04-25", ["disable_python_request_headers_preserve_commas"]).python_request_headers_preserve_commas,
+    compatibilityFlags("2026-04-25", ["disable_python_request_headers_preserve_commas"])
+      .python_request_headers_preserve_commas,
     false,
   );
 });

@@ -28,9 +28,7 @@ async function d1(db, op) {
     case "all":
       return prepare(op.statement).all();
     case "first":
-      return op.column === undefined
-        ? prepare(op.statement).first()
-        : prepare(op.statement).first(op.column);
+      return op.column === undefined ? prepare(op.statement).first() : prepare(op.statement).first(op.column);
     case "raw":
       return prepare(op.statement).raw({ columnNames: Boolean(op.columnNames) });
     case "batch":

@@ -26,9 +26,9 @@ Policies for inputs the spec leaves open:
   so damage there may be reported as bad_image_data/bad_filter instead of crc_mismatch.
 """
 
-from .pipeline import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, convert, convert_stream
 from .errors import ERROR_CODES, InvalidImage
 from .header import PngInfo, probe
+from .pipeline import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, convert, convert_stream
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",

@@ -18,7 +18,9 @@ ERROR_CODES = {
     "image_data_short": "the image data ends before all scanlines are complete",
     "image_data_long": "there is more image data than IHDR's size implies",
     "bad_filter": "a scanline has a filter type byte other than 0-4",
-    "too_large": "the image exceeds the max_pixels, max_dimension or max_decompressed_bytes limit, or this host's memory",
+    "too_large": (
+        "the image exceeds the max_pixels, max_dimension or max_decompressed_bytes limit, or this host's memory"
+    ),
 }
 
 

@@ -88,7 +88,7 @@ class ScanlineUnfilter:
                 self._prev, self._prev_int = decoded[-1], None
                 done += decoded
             else:
-                done += [self._decode_row(t, raw) for t, raw in zip(types[start:end], rows[start:end])]
+                done += [self._decode_row(t, raw) for t, raw in zip(types[start:end], rows[start:end], strict=True)]
         return done
 
     def _plan_segments(self, types: list[int]) -> list[tuple[int, int, bool]]:

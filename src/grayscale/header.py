@@ -75,9 +75,7 @@ def parse_ihdr(payload: bytes) -> PngInfo:
     """Validate an IHDR payload (spec 11.2.2) and return it as PngInfo."""
     if len(payload) != 13:
         raise InvalidImage("bad_header", f"IHDR must be 13 bytes long, found {len(payload)}")
-    width, height, bit_depth, color_type, compression, filter_method, interlace = struct.unpack(
-        ">IIBBBBB", payload
-    )
+    width, height, bit_depth, color_type, compression, filter_method, interlace = struct.unpack(">IIBBBBB", payload)
     if not (0 < width <= MAX_CHUNK_LENGTH and 0 < height <= MAX_CHUNK_LENGTH):
         raise InvalidImage("bad_header", f"image size {width}x{height} is invalid: each side must be 1..2^31-1")
     if color_type not in ALLOWED_BIT_DEPTHS:

@@ -5,13 +5,13 @@ import dataclasses
 import io
 from collections.abc import Iterable, Iterator
 
+from . import luma, swar, wavefront, writer
 from .chunks import ByteSource, ChunkReader, read_signature
 from .deinterlace import Adam7Canvas
 from .errors import InvalidImage
 from .filters import ScanlineUnfilter
 from .header import PngInfo, parse_ihdr
 from .inflate import BoundedInflater
-from . import luma, swar, wavefront, writer
 from .samples import SampleConverter, validate_palette, validate_transparency
 from .writer import GrayPngWriter
 
@@ -31,9 +31,7 @@ class ImageDecoder:
     converts strips of rows to gray (+alpha) and either writes them straight out or, for Adam7,
     places them on a canvas written out at the end."""
 
-    def __init__(
-        self, info: PngInfo, palette: bytes | None, transparency: bytes | None, on_size_estimate=None
-    ) -> None:
+    def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None, on_size_estimate=None) -> None:
         self.info = info
         # Filters work bytewise with a distance of whole pixels (spec 9.2), so the high bytes of 16-bit
         # samples decode independently of the low bytes; only tRNS needs the low bytes (exact match).
@@ -206,7 +204,10 @@ def release_row_caches() -> None:
 
 
 def _convert_pieces(
-    chunks: Iterable[bytes], max_pixels: int, max_decompressed_bytes: int, max_dimension: int,
+    chunks: Iterable[bytes],
+    max_pixels: int,
+    max_decompressed_bytes: int,
+    max_dimension: int,
     on_size_estimate=None,
 ) -> Iterator[bytes]:
     """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
@@ -221,7 +222,8 @@ def _convert_pieces(
     info = parse_ihdr(reader.read_payload(chunk_type, length))
     if info.width * info.height > max_pixels:
         raise InvalidImage(
-            "too_large", f"{info.width}x{info.height} is {info.width * info.height} pixels, over the limit of {max_pixels}"
+            "too_large",
+            f"{info.width}x{info.height} is {info.width * info.height} pixels, over the limit of {max_pixels}",
         )
     if max(info.width, info.height) > max_dimension:
         raise InvalidImage(

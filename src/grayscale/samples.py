@@ -16,9 +16,7 @@ def _unpack_table(bit_depth: int, value_of: Callable[[int], int]) -> list[bytes]
     (spec 7.2: the leftmost pixel is in the high-order bits)."""
     per_byte = 8 // bit_depth
     mask = (1 << bit_depth) - 1
-    return [
-        bytes(value_of((byte >> (8 - bit_depth * (k + 1))) & mask) for k in range(per_byte)) for byte in range(256)
-    ]
+    return [bytes(value_of((byte >> (8 - bit_depth * (k + 1))) & mask) for k in range(per_byte)) for byte in range(256)]
 
 
 def _unpack(rows: list[bytes], width: int, table: list[bytes]) -> bytes:
@@ -128,10 +126,7 @@ class SampleConverter:
             self._raw_table = _unpack_table(self.info.bit_depth, lambda v: v)
 
     def _indexed(self, rows: list[bytes], width: int) -> Planes:
-        if self.info.bit_depth < 8:
-            indices = _unpack(rows, width, self._raw_table)
-        else:
-            indices = b"".join(rows)
+        indices = _unpack(rows, width, self._raw_table) if self.info.bit_depth < 8 else b"".join(rows)
         alpha = indices.translate(self._index_alpha) if self._transparency is not None else None
         return indices.translate(self._index_gray), alpha
 

@@ -33,12 +33,12 @@ class Settings:
             value = get(name)
             return "" if value is None else str(value).strip()
 
-        def number(name: str, default: float, kind: type, minimum: float) -> float:
+        def number(name: str, default: float, kind: type[int] | type[float], minimum: float) -> float:
             raw = text(name)
             if not raw:
                 return default
             try:
-                value = kind(raw)
+                value: float = kind(raw)
             except ValueError:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
             if value < minimum:

@@ -20,8 +20,12 @@ STRANGER = SigningKey("team-key")  # same kid, different key: a forged signature
 
 @pytest.fixture(scope="module")
 def access_url(tmp_path_factory):
-    variables = {"AUTH_MODE": "access", "ACCESS_TEAM_DOMAIN": TEAM_DOMAIN, "ACCESS_AUD": AUDIENCE,
-                 "ACCESS_JWKS": jwks_json(KEY)}
+    variables = {
+        "AUTH_MODE": "access",
+        "ACCESS_TEAM_DOMAIN": TEAM_DOMAIN,
+        "ACCESS_AUD": AUDIENCE,
+        "ACCESS_JWKS": jwks_json(KEY),
+    }
     with launch_runtime(tmp_path_factory.mktemp("access"), variables) as (url, _log):
         yield url
 
@@ -93,6 +97,9 @@ def test_with_no_identity_configured_the_api_fails_closed(unconfigured_url):
     response = me(unconfigured_url, **{"X-Dev-User": "a@example.com"})
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "identity_not_configured"
-    upload = httpx.post(f"{unconfigured_url}/api/jobs", headers={"X-Dev-User": "a@example.com"},
-                        files={"file": ("a.png", photo_like(8, 8))})
+    upload = httpx.post(
+        f"{unconfigured_url}/api/jobs",
+        headers={"X-Dev-User": "a@example.com"},
+        files={"file": ("a.png", photo_like(8, 8))},
+    )
     assert upload.status_code == 503

@@ -34,8 +34,11 @@ def test_a_job_that_keeps_failing_is_retried_then_dead_lettered(outage):
     assert {1, 2, 3} <= seen_attempts  # the states were visible between deliveries
 
     text = log.read_text()
-    delays = [int(line.split('"delay_s":')[1].split(",")[0]) for line in text.splitlines()
-              if '"job.retry"' in line and job["id"] in line]
+    delays = [
+        int(line.split('"delay_s":')[1].split(",")[0])
+        for line in text.splitlines()
+        if '"job.retry"' in line and job["id"] in line
+    ]
     assert len(delays) == MAX_RETRIES + 1
     assert delays[0] < delays[1] < delays[2]  # exponential backoff
     assert "queue image-dlq batch of 1" in text

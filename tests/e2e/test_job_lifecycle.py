@@ -34,7 +34,10 @@ def test_downloads_have_etags_and_lengths(user):
     result = user.http.get(f"/api/jobs/{job['id']}/result")
     assert int(result.headers["content-length"]) == len(result.content)
     assert result.headers["content-disposition"].startswith('attachment; filename="sunset-grayscale.png"')
-    assert user.http.get(f"/api/jobs/{job['id']}/result", headers={"If-None-Match": result.headers["etag"]}).status_code == 304
+    assert (
+        user.http.get(f"/api/jobs/{job['id']}/result", headers={"If-None-Match": result.headers["etag"]}).status_code
+        == 304
+    )
 
 
 def test_listing_is_newest_first_with_a_cursor_and_a_status_filter(user, other_user):

@@ -30,8 +30,13 @@ def test_upload_answers_202_with_location_and_a_pending_job(user, path):
     assert response.headers["retry-after"] == "1"
     assert job["status"] == "pending"
     assert job["attempts"] == 0
-    assert job["original"] == {"name": "cat.png", "size": len(photo_like(24, 16)),
-                               "content_type": "image/png", "width": 24, "height": 16}
+    assert job["original"] == {
+        "name": "cat.png",
+        "size": len(photo_like(24, 16)),
+        "content_type": "image/png",
+        "width": 24,
+        "height": 16,
+    }
     assert job["result"] is None and job["error"] is None
     assert job["links"]["result"] == f"/api/jobs/{job['id']}/result"
 

@@ -37,7 +37,8 @@ def test_the_api_conforms_to_its_document(base_url):
     operations = [result.ok() for result in schema.get_all_operations()]
     # schemathesis leaves out the operation that serves the document itself
     assert {(o.method.upper(), o.path) for o in operations} == {
-        (r.method, r.template) for r in ROUTER.routes if r.template != DOCUMENT_PATH}
+        (r.method, r.template) for r in ROUTER.routes if r.template != DOCUMENT_PATH
+    }
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -47,7 +48,10 @@ def test_the_api_conforms_to_its_document(base_url):
             # carries a dev-mode user, so "accepts invalid authentication" would be noise. And
             # JSON Schema cannot say "these bytes are a PNG", so a schema-valid upload may be
             # rightly refused (415/422): test_uploads.py checks those answers exactly.
-            case.call_and_validate(base_url=base_url, headers={"X-Dev-User": "schemathesis@example.com"},
-                                   excluded_checks=[ignored_auth, positive_data_acceptance])
+            case.call_and_validate(
+                base_url=base_url,
+                headers={"X-Dev-User": "schemathesis@example.com"},
+                excluded_checks=[ignored_auth, positive_data_acceptance],
+            )
 
         conforms()

@@ -23,13 +23,21 @@ def test_the_cron_fails_a_job_that_never_finished(outage):
 
     # A run now leaves the fresh job alone.
     now_ms = int(time.time() * 1000)
-    assert httpx.get(f"{url}/cdn-cgi/handler/scheduled", params={"cron": "17 * * * *", "time": now_ms}).status_code == 200
-    assert httpx.get(f"{url}/api/jobs/{job['id']}", headers=headers).json()["job"]["status"] in ("pending", "in_progress")
+    assert (
+        httpx.get(f"{url}/cdn-cgi/handler/scheduled", params={"cron": "17 * * * *", "time": now_ms}).status_code == 200
+    )
+    assert httpx.get(f"{url}/api/jobs/{job['id']}", headers=headers).json()["job"]["status"] in (
+        "pending",
+        "in_progress",
+    )
 
     # A run 25 hours later finds it untouched for more than a day and fails it; the cancelled
     # job, terminal, stays as it is.
     later_ms = now_ms + 25 * 3600 * 1000
-    assert httpx.get(f"{url}/cdn-cgi/handler/scheduled", params={"cron": "17 * * * *", "time": later_ms}).status_code == 200
+    assert (
+        httpx.get(f"{url}/cdn-cgi/handler/scheduled", params={"cron": "17 * * * *", "time": later_ms}).status_code
+        == 200
+    )
     swept = httpx.get(f"{url}/api/jobs/{job['id']}", headers=headers).json()["job"]
     assert swept["status"] == "failed"
     assert swept["error"]["code"] == "processing_failed" and "24 hours" in swept["error"]["message"]

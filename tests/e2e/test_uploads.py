@@ -54,7 +54,16 @@ def nothing_stored(runtime, user):
         ({"file": ("cat.png", ihdr_only(10, 10, bit_depth=7), "image/png")}, None, 422, "invalid_image"),
         ({"file": ("big.png", ihdr_only(10_000, 5_000), "image/png")}, None, 422, "invalid_image"),
     ],
-    ids=["no-file-field", "text-field", "gif-claiming-png", "empty", "no-ihdr", "zero-width", "bad-bit-depth", "50-megapixels"],
+    ids=[
+        "no-file-field",
+        "text-field",
+        "gif-claiming-png",
+        "empty",
+        "no-ihdr",
+        "zero-width",
+        "bad-bit-depth",
+        "50-megapixels",
+    ],
 )
 def test_rejected_uploads(user, nothing_stored, files, data, status, code):
     response = user.http.post("/api/jobs", files=files)
@@ -65,8 +74,11 @@ def test_rejected_uploads(user, nothing_stored, files, data, status, code):
 
 
 def test_a_malformed_multipart_body_is_400(user, nothing_stored):
-    response = user.http.post("/api/jobs", content=b"--nope\r\nContent-Disposition: form-data\r\n\r\nxx",
-                              headers={"content-type": "multipart/form-data; boundary=expected"})
+    response = user.http.post(
+        "/api/jobs",
+        content=b"--nope\r\nContent-Disposition: form-data\r\n\r\nxx",
+        headers={"content-type": "multipart/form-data; boundary=expected"},
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
 

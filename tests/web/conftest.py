@@ -14,8 +14,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.conftest import REPO, launch_runtime
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = REPO / "test-results" / "screenshots"
 
 # The page asks GET /api/me without identity first to learn the mode; in dev mode that answer
@@ -85,7 +92,7 @@ class ConsoleGuard:
     def check(self) -> None:
         try:
             violations = self.page.evaluate("window.__csp || []") if not self.page.is_closed() else []
-        except Exception:  # the page navigated away or crashed: the console record still counts
+        except Exception:  # noqa: BLE001 — the page navigated away or crashed: the console record still counts
             violations = []
         problems = self.errors + [f"CSP violation: {v}" for v in violations]
         assert not problems, "\n".join(problems)

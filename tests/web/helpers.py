@@ -31,16 +31,18 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def write_corrupt_png(path: Path, width: int = 16, height: int = 16) -> Path:
     """Valid signature and IHDR (the upload is accepted) but image data that is not zlib."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"not zlib at all")
-                     + _chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", b"not zlib at all") + _chunk(b"IEND", b"")
+    )
     return path
 
 
 def write_huge_header_png(path: Path, width: int = 10_000, height: int = 5_000) -> Path:
     """A tiny file whose IHDR claims more pixels than the server's MAX_PIXELS (40 million)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0"))
-                     + _chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0")) + _chunk(b"IEND", b"")
+    )
     return path
 
 

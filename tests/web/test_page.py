@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import UserClient
 
-from .helpers import (TERMINAL, card, luma, open_as, statuses, write_corrupt_png, write_huge_header_png,
-                      write_png)
+from .helpers import TERMINAL, card, luma, open_as, statuses, write_corrupt_png, write_huge_header_png, write_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -79,6 +78,7 @@ def test_upload_watch_the_states_and_download_pillows_grayscale(page, base_url, 
     saved = tmp_path / "downloaded.png"
     download.save_as(saved)
     from PIL import Image
+
     result = Image.open(saved)
     assert result.mode == "L" and result.size == (61, 37)
     assert result.tobytes() == luma(original).tobytes()
@@ -185,7 +185,8 @@ def test_the_page_shows_the_limits_the_server_publishes(page, base_url, email):
     limits = httpx.get(f"{base_url}/api/me", headers={"X-Dev-User": email}).json()["limits"]
     megapixels = limits["max_pixels"] // 1_000_000
     expect(page.locator("#drop-hint")).to_have_text(
-        f"PNG only, up to {limits['max_upload_bytes'] // 2**20} MiB and {megapixels} megapixels each.")
+        f"PNG only, up to {limits['max_upload_bytes'] // 2**20} MiB and {megapixels} megapixels each."
+    )
 
 
 def test_a_non_png_is_refused_in_the_page_and_nothing_is_sent(page, base_url, email, tmp_path):
@@ -248,8 +249,10 @@ def test_upload_progress_is_shown_while_the_bytes_go_up(page, context, base_url,
     }""")
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 256 * 1024})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 256 * 1024},
+    )
 
     page.set_input_files("#file-input", str(image))
 
@@ -261,8 +264,10 @@ def test_upload_progress_is_shown_while_the_bytes_go_up(page, context, base_url,
     job = card(page, "big.png")
     expect(job).to_have_count(1, timeout=30_000)
     expect(row).to_have_count(0)
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     values = page.evaluate("window.__progress")
     assert any(0 < v < 100 for v in values), values
     # Don't leave a big conversion in the shared queue.
@@ -313,10 +318,18 @@ def test_phone_width_has_no_horizontal_scrolling(page, base_url, email, tmp_path
 
 
 def test_production_identity_hides_the_dev_field_and_shows_the_user(page, base_url):
-    page.route("**/api/me", lambda route: route.fulfill(
-        status=200, content_type="application/json", body='{"user": {"email": "ada@example.org"}}'))
-    page.route("**/api/jobs?*", lambda route: route.fulfill(
-        status=200, content_type="application/json", body='{"jobs": [], "next_cursor": null}'))
+    page.route(
+        "**/api/me",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body='{"user": {"email": "ada@example.org"}}'
+        ),
+    )
+    page.route(
+        "**/api/jobs?*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body='{"jobs": [], "next_cursor": null}'
+        ),
+    )
     page.goto(base_url + "/")
     expect(page.locator("#signed-in")).to_have_text("Signed in as ada@example.org")
     expect(page.get_by_label("Dev user")).to_be_hidden()
@@ -383,15 +396,19 @@ def test_stopping_an_upload_sends_no_job(page, context, base_url, email, tmp_pat
     image = write_png(tmp_path / "slow.png", 420, 420, noise=120)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 64 * 1024})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 64 * 1024},
+    )
     page.set_input_files("#file-input", str(image))
     row = page.locator(".upload-row")
     expect(row).to_be_visible()
     row.get_by_role("button", name="Stop uploading slow.png").click()
     expect(row).to_have_count(0)
     expect(page.locator("#announcer")).to_contain_text("Upload of slow.png stopped")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     assert UserClient(base_url, email).http.get("/api/jobs").json()["jobs"] == []
     expect(page.locator("li.job")).to_have_count(0)

@@ -15,9 +15,13 @@ FAKE_ID = "0b6a3c1e-2f44-4d8e-9a1b-7c5d3e2f1a00"
 def fake_job(status: str) -> dict:
     path = f"/api/jobs/{FAKE_ID}"
     return {
-        "id": FAKE_ID, "status": status, "created_at": "2026-11-29T10:00:00Z", "updated_at": "2026-11-29T10:00:01Z",
+        "id": FAKE_ID,
+        "status": status,
+        "created_at": "2026-11-29T10:00:00Z",
+        "updated_at": "2026-11-29T10:00:01Z",
         "started_at": None if status == "pending" else "2026-11-29T10:00:01Z",
-        "completed_at": "2026-11-29T10:00:02Z" if status == "completed" else None, "attempts": 0 if status == "pending" else 1,
+        "completed_at": "2026-11-29T10:00:02Z" if status == "completed" else None,
+        "attempts": 0 if status == "pending" else 1,
         "original": {"name": "scripted.png", "size": 100, "content_type": "image/png", "width": 4, "height": 4},
         "result": {"size": 80, "width": 4, "height": 4, "content_type": "image/png"} if status == "completed" else None,
         "error": None,
@@ -29,18 +33,22 @@ def test_polling_honours_retry_after_sends_if_none_match_backs_off_and_stops(pag
     png = write_png(tmp_path / "tiny.png", 4, 4).read_bytes()
     # The scripted answers, one per poll: (status code, job status, ETag, Retry-After).
     script = [
-        (200, "pending", '"a"', "1"),      # unchanged from the list: back off to 1.5 s
-        (304, None, '"a"', "1"),           # 304: back off to 2.25 s
+        (200, "pending", '"a"', "1"),  # unchanged from the list: back off to 1.5 s
+        (304, None, '"a"', "1"),  # 304: back off to 2.25 s
         (200, "in_progress", '"b"', "2"),  # changed: back-off resets to 1 s, but Retry-After says 2 s
-        (200, "completed", '"c"', None),   # terminal: no more polls
+        (200, "completed", '"c"', None),  # terminal: no more polls
     ]
     polls: list[tuple[float, str | None]] = []
 
     def job_route(route: Route):
         request = route.request
         if request.url.endswith(("/original", "/result")):
-            route.fulfill(status=200, content_type="image/png", body=png,
-                          headers={"Content-Disposition": 'attachment; filename="scripted-grayscale.png"'})
+            route.fulfill(
+                status=200,
+                content_type="image/png",
+                body=png,
+                headers={"Content-Disposition": 'attachment; filename="scripted-grayscale.png"'},
+            )
             return
         polls.append((time.monotonic(), request.headers.get("if-none-match")))
         code, status, etag, retry_after = script[min(len(polls), len(script)) - 1]
@@ -50,12 +58,18 @@ def test_polling_honours_retry_after_sends_if_none_match_backs_off_and_stops(pag
         if code == 304:
             route.fulfill(status=304, headers=headers)
         else:
-            route.fulfill(status=200, content_type="application/json", headers=headers,
-                          body=json.dumps({"job": fake_job(status)}))
+            route.fulfill(
+                status=200, content_type="application/json", headers=headers, body=json.dumps({"job": fake_job(status)})
+            )
 
-    page.route("**/api/jobs?*", lambda route: route.fulfill(
-        status=200, content_type="application/json",
-        body=json.dumps({"jobs": [fake_job("pending")], "next_cursor": None})))
+    page.route(
+        "**/api/jobs?*",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps({"jobs": [fake_job("pending")], "next_cursor": None}),
+        ),
+    )
     page.route(f"**/api/jobs/{FAKE_ID}**", job_route)
 
     open_as(page, base_url, email)
@@ -67,12 +81,12 @@ def test_polling_honours_retry_after_sends_if_none_match_backs_off_and_stops(pag
     page.wait_for_timeout(2500)  # longer than any poll interval left: nothing more may come
 
     assert len(polls) == 4, polls
-    gaps = [b[0] - a[0] for a, b in zip(polls, polls[1:])]
+    gaps = [b[0] - a[0] for a, b in zip(polls, polls[1:], strict=True)]
     first = polls[0][0] - start
-    assert 0.5 <= first <= 1.6, first                 # resumed after ~1 s
-    assert 1.3 <= gaps[0] <= 2.0, gaps                # ×1.5 back-off while unchanged
-    assert 2.0 <= gaps[1] <= 2.8, gaps                # ×1.5 again after a 304
-    assert 1.8 <= gaps[2] <= 2.6, gaps                # Retry-After (2 s) beats the reset back-off (1 s)
+    assert 0.5 <= first <= 1.6, first  # resumed after ~1 s
+    assert 1.3 <= gaps[0] <= 2.0, gaps  # ×1.5 back-off while unchanged
+    assert 2.0 <= gaps[1] <= 2.8, gaps  # ×1.5 again after a 304
+    assert 1.8 <= gaps[2] <= 2.6, gaps  # Retry-After (2 s) beats the reset back-off (1 s)
     assert [p[1] for p in polls] == [None, '"a"', '"a"', '"b"']  # If-None-Match: the last ETag seen
 
 
@@ -81,12 +95,15 @@ def test_drag_and_drop_uploads_the_dropped_png(page, base_url, email, tmp_path):
     original = write_png(tmp_path / "dropped.png", 20, 14, seed=5)
     encoded = base64.b64encode(original.read_bytes()).decode()
 
-    transfer = page.evaluate_handle("""(b64) => {
+    transfer = page.evaluate_handle(
+        """(b64) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
       dt.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
       return dt;
-    }""", encoded)
+    }""",
+        encoded,
+    )
     zone = page.locator("#drop-zone")
     zone.dispatch_event("dragenter", {"dataTransfer": transfer})
     expect(page.locator("body")).to_have_class("dragging")
@@ -127,14 +144,25 @@ def test_a_dropped_connection_is_retried_with_the_same_idempotency_key(page, bas
 
 def test_a_sign_in_that_expires_is_explained_once(page, base_url, console):
     console.allow(r"status of 401")
-    page.route("**/api/me", lambda route: route.fulfill(
-        status=200, content_type="application/json", body='{"user": {"email": "ada@example.org"}}'))
-    page.route("**/api/jobs?*", lambda route: route.fulfill(
-        status=200, content_type="application/json",
-        body=json.dumps({"jobs": [fake_job("pending")], "next_cursor": None})))
+    page.route(
+        "**/api/me",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body='{"user": {"email": "ada@example.org"}}'
+        ),
+    )
+    page.route(
+        "**/api/jobs?*",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body=json.dumps({"jobs": [fake_job("pending")], "next_cursor": None}),
+        ),
+    )
     expired = json.dumps({"error": {"code": "unauthenticated", "message": "the Access token has expired"}})
-    page.route(f"**/api/jobs/{FAKE_ID}**", lambda route: route.fulfill(
-        status=401, content_type="application/json", body=expired))
+    page.route(
+        f"**/api/jobs/{FAKE_ID}**",
+        lambda route: route.fulfill(status=401, content_type="application/json", body=expired),
+    )
 
     page.goto(base_url + "/")
 

@@ -5,26 +5,28 @@ import time
 
 from ..config import Settings
 from ..jobs.service import JobService
-from . import handlers
 from ..logs import log_event, user_hash
+from . import handlers
 from .error_mapping import error_response
 from .http import HttpRequest, HttpResponse
 from .identity import AccessVerifier, authenticate
 from .routing import Route, Router
 
-ROUTER = Router([
-    Route("GET", "/api/health", handlers.health, public=True),
-    Route("GET", "/api/openapi.json", handlers.openapi, public=True),
-    Route("GET", "/api/me", handlers.me),
-    Route("POST", "/api/jobs", handlers.create_job),
-    Route("POST", "/api/upload", handlers.create_job),
-    Route("GET", "/api/jobs", handlers.list_jobs),
-    Route("GET", "/api/jobs/{id}", handlers.get_job),
-    Route("DELETE", "/api/jobs/{id}", handlers.delete_job),
-    Route("GET", "/api/jobs/{id}/result", handlers.get_result),
-    Route("GET", "/api/jobs/{id}/original", handlers.get_original),
-    Route("POST", "/api/jobs/{id}/cancel", handlers.cancel_job),
-])
+ROUTER = Router(
+    [
+        Route("GET", "/api/health", handlers.health, public=True),
+        Route("GET", "/api/openapi.json", handlers.openapi, public=True),
+        Route("GET", "/api/me", handlers.me),
+        Route("POST", "/api/jobs", handlers.create_job),
+        Route("POST", "/api/upload", handlers.create_job),
+        Route("GET", "/api/jobs", handlers.list_jobs),
+        Route("GET", "/api/jobs/{id}", handlers.get_job),
+        Route("DELETE", "/api/jobs/{id}", handlers.delete_job),
+        Route("GET", "/api/jobs/{id}/result", handlers.get_result),
+        Route("GET", "/api/jobs/{id}/original", handlers.get_original),
+        Route("POST", "/api/jobs/{id}/cancel", handlers.cancel_job),
+    ]
+)
 
 
 async def handle_request(
@@ -39,7 +41,13 @@ async def handle_request(
         response = await match.route.handler(handlers.Context(settings, service, user), request, **match.params)
     except Exception as error:  # noqa: BLE001 — the one place errors become responses
         response = error_response(error)
-    log_event("http.request", method=request.method, route=route or request.path, status=response.status,
-              job_id=job_id, user=user_hash(user) if user else None,
-              duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    log_event(
+        "http.request",
+        method=request.method,
+        route=route or request.path,
+        status=response.status,
+        job_id=job_id,
+        user=user_hash(user) if user else None,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
     return response

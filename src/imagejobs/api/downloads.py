@@ -27,7 +27,11 @@ def image_response(request: HttpRequest, blob: BlobDownload, file_name: str) -> 
         return HttpResponse(304, headers)  # (the unread body is simply dropped)
     return HttpResponse(
         200,
-        [("content-type", "image/png"), ("content-length", str(blob.size)),
-         ("content-disposition", attachment_disposition(file_name)), *headers],
+        [
+            ("content-type", "image/png"),
+            ("content-length", str(blob.size)),
+            ("content-disposition", attachment_disposition(file_name)),
+            *headers,
+        ],
         blob.body,
     )

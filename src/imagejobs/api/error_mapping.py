@@ -11,8 +11,11 @@ from .resources import job_resource
 def error_response(error: Exception) -> HttpResponse:
     """`{"error": {"code", "message"}}` with the error's status; unknown errors are 500s."""
     if not isinstance(error, ApiError):
-        log_event("api.internal_error", error=f"{type(error).__name__}: {error}",
-                  traceback="".join(traceback.format_exception(error)))
+        log_event(
+            "api.internal_error",
+            error=f"{type(error).__name__}: {error}",
+            traceback="".join(traceback.format_exception(error)),
+        )
         error = ApiError("an internal error occurred; it has been logged")
     body: dict = {"error": {"code": error.code, "message": error.message}}
     headers: list[tuple[str, str]] = []

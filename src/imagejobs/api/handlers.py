@@ -87,10 +87,14 @@ async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:
     status = _status_filter(request.query.get("status"))
     after = _decode_cursor(request.query.get("cursor"))
     page = await ctx.service.list(ctx.user, limit=limit, status=status, after=after)
-    return json_response(200, {
-        "jobs": [job_resource(j) for j in page.jobs],
-        "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
-    }, [("cache-control", "private, no-cache")])
+    return json_response(
+        200,
+        {
+            "jobs": [job_resource(j) for j in page.jobs],
+            "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
+        },
+        [("cache-control", "private, no-cache")],
+    )
 
 
 async def get_result(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:

@@ -34,11 +34,7 @@ def job_resource(job: Job) -> dict:
             if job.status is JobStatus.COMPLETED and job.result
             else None
         ),
-        "error": (
-            {"code": job.error_code, "message": job.error_message}
-            if job.status is JobStatus.FAILED
-            else None
-        ),
+        "error": ({"code": job.error_code, "message": job.error_message} if job.status is JobStatus.FAILED else None),
         "links": {"self": base, "original": f"{base}/original", "result": f"{base}/result"},
     }
 

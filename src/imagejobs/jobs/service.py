@@ -35,12 +35,18 @@ class JobService:
         job_id = new_job_id()
         key = original_key(job_id)
         await self.blobs.put(
-            key, image.data, content_type="image/png",
+            key,
+            image.data,
+            content_type="image/png",
             metadata={"job_id": job_id, "sha256": digest},
         )
         new = NewJob(
-            id=job_id, owner=owner, original_key=key, original_name=image.name,
-            original=ImageInfo(len(image.data), image.width, image.height), original_sha256=digest,
+            id=job_id,
+            owner=owner,
+            original_key=key,
+            original_name=image.name,
+            original=ImageInfo(len(image.data), image.width, image.height),
+            original_sha256=digest,
             idempotency_key=idempotency_key,
         )
         try:
@@ -48,7 +54,9 @@ class JobService:
         except IdempotencyKeyTaken:
             # A concurrent request with the same Idempotency-Key won the race: use its job.
             await self.blobs.delete(key)
-            winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")  # release nothing
+            winner = await self.store.find_by_idempotency_key(
+                owner, idempotency_key, created_after=""
+            )  # release nothing
             if winner is None:  # the winner was taken back (its enqueue failed) in between
                 raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
             return self._replay(winner, digest), False
@@ -63,8 +71,14 @@ class JobService:
             await self.blobs.delete(key)
             log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=str(error))
             raise ServiceUnavailable("the job queue is unavailable; nothing was stored, try again") from error
-        log_event("job.submitted", job_id=job_id, user=user_hash(owner), size=len(image.data),
-                  width=image.width, height=image.height)
+        log_event(
+            "job.submitted",
+            job_id=job_id,
+            user=user_hash(owner),
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+        )
         return job, True
 
     @staticmethod
@@ -87,8 +101,9 @@ class JobService:
     async def result(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
         job = await self.get(owner, job_id)
         if job.status is not JobStatus.COMPLETED:
-            raise NotReady(f"job {job_id} is {job.status.value}; the result exists once it is completed",
-                           details={"job": job})
+            raise NotReady(
+                f"job {job_id} is {job.status.value}; the result exists once it is completed", details={"job": job}
+            )
         return job, await self._blob(result_key(job_id), job_id)
 
     async def original(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
@@ -107,8 +122,10 @@ class JobService:
             cancelled = await self.store.cancel_owned(owner, job_id)
         except TransitionRejected:
             current = await self.get(owner, job_id)
-            raise InvalidState(f"job {job_id} is {current.status.value}; only pending or in-progress jobs can be cancelled",
-                               details={"job": current}) from None
+            raise InvalidState(
+                f"job {job_id} is {current.status.value}; only pending or in-progress jobs can be cancelled",
+                details={"job": current},
+            ) from None
         log_event("job.cancelled", job_id=job_id, user=user_hash(owner), previous=job.status.value)
         return cancelled
 

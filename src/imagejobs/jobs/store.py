@@ -45,9 +45,18 @@ class JobStore:
         try:
             await self.db.run(
                 queries.INSERT_JOB,
-                job.id, job.owner, now, now, job.original_key, job.original_name,
-                job.original.size, job.original.content_type, job.original.width,
-                job.original.height, job.original_sha256, job.idempotency_key,
+                job.id,
+                job.owner,
+                now,
+                now,
+                job.original_key,
+                job.original_name,
+                job.original.size,
+                job.original.content_type,
+                job.original.width,
+                job.original.height,
+                job.original_sha256,
+                job.idempotency_key,
             )
         except DuplicateKey as error:
             if "idempotency_key" in str(error):
@@ -70,7 +79,11 @@ class JobStore:
         return None if row is None else Job.from_row(row)
 
     async def list(
-        self, owner: str, *, limit: int, status: JobStatus | None = None,
+        self,
+        owner: str,
+        *,
+        limit: int,
+        status: JobStatus | None = None,
         after: int | None = None,
     ) -> Page:
         rows = await self.db.all(queries.LIST_JOBS, owner, status.value if status else None, after, limit + 1)
@@ -93,7 +106,16 @@ class JobStore:
     async def complete(self, job_id: str, result_key: str, result: ImageInfo, now: str | None = None) -> Job:
         now = now or utc_now()
         return await self._transition(
-            JobStatus.COMPLETED, job_id, queries.COMPLETE, now, now, result_key, result.size, result.width, result.height, job_id
+            JobStatus.COMPLETED,
+            job_id,
+            queries.COMPLETE,
+            now,
+            now,
+            result_key,
+            result.size,
+            result.width,
+            result.height,
+            job_id,
         )
 
     async def fail(self, job_id: str, code: str, message: str, now: str | None = None) -> Job:
@@ -104,7 +126,9 @@ class JobStore:
         now = now or utc_now()
         return await self._transition(JobStatus.CANCELLED, job_id, queries.CANCEL_OWNED, now, now, job_id, owner)
 
-    async def fail_stale(self, *, not_updated_since: str, message: str, limit: int, now: str | None = None) -> "list[dict]":  # (`list` is a method here)
+    async def fail_stale(
+        self, *, not_updated_since: str, message: str, limit: int, now: str | None = None
+    ) -> "list[dict]":  # (`list` is a method here)
         """Fail up to `limit` non-terminal jobs untouched since the given time; returns their id/owner."""
         return await self.db.all(queries.FAIL_STALE, now or utc_now(), message, not_updated_since, limit)
 

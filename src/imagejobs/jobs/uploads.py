@@ -51,7 +51,5 @@ def validate_upload(upload: Upload, *, max_bytes: int, max_pixels: int) -> Valid
         )
     pixels = info.width * info.height
     if pixels > max_pixels:
-        raise InvalidImageUpload(
-            f"image is {info.width}×{info.height} = {pixels} pixels; the limit is {max_pixels}"
-        )
+        raise InvalidImageUpload(f"image is {info.width}×{info.height} = {pixels} pixels; the limit is {max_pixels}")
     return ValidImage(clean_file_name(upload.name), upload.data, info.width, info.height)

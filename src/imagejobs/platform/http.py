@@ -21,7 +21,7 @@ class _FormBody:
     async def read_file_field(self, name: str, max_bytes: int) -> Upload | None:
         try:
             form = await self._request.form_data()
-        except Exception as error:  # the runtime raises TypeError for malformed multipart
+        except Exception as error:  # noqa: BLE001 — the runtime raises TypeError (a JsException) for malformed multipart
             raise BadRequest(f"malformed multipart/form-data body: {error}") from None
         if name not in form:
             return None

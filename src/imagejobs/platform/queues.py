@@ -25,8 +25,12 @@ async def consume_batch(batch, handle: Callable[[object, int], Awaitable[Decisio
         try:
             decision = await handle(_plain(message.body), int(message.attempts))
         except Exception as error:  # noqa: BLE001 — one bad message must not sink the batch
-            log_event("queue.handler_error", queue=str(batch.queue), message_id=str(message.id),
-                      error=f"{type(error).__name__}: {error}")
+            log_event(
+                "queue.handler_error",
+                queue=str(batch.queue),
+                message_id=str(message.id),
+                error=f"{type(error).__name__}: {error}",
+            )
             message.retry()
             continue
         if decision.ack:

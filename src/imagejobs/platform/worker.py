@@ -39,7 +39,10 @@ async def handle_fetch(request, env):
 
 async def handle_queue(batch, env) -> None:
     processor = JobProcessor(JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env))
-    handlers = {JOB_QUEUE_NAME: processor.process, DEAD_LETTER_QUEUE_NAME: lambda body, _attempt: processor.dead_letter(body)}
+    handlers = {
+        JOB_QUEUE_NAME: processor.process,
+        DEAD_LETTER_QUEUE_NAME: lambda body, _attempt: processor.dead_letter(body),
+    }
     handler = handlers.get(str(batch.queue))
     if handler is None:
         raise RuntimeError(f"no consumer for queue {batch.queue!r}; expected one of {sorted(handlers)}")

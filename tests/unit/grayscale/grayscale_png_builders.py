@@ -30,7 +30,15 @@ def assemble(chunks: list[tuple[bytes, bytes]]) -> bytes:
     return SIGNATURE + b"".join(chunk(t, p) for t, p in chunks)
 
 
-def ihdr(width: int, height: int, bit_depth: int, color_type: int, interlace: int = 0, compression: int = 0, filter_method: int = 0) -> bytes:
+def ihdr(
+    width: int,
+    height: int,
+    bit_depth: int,
+    color_type: int,
+    interlace: int = 0,
+    compression: int = 0,
+    filter_method: int = 0,
+) -> bytes:
     return struct.pack(">IIBBBBB", width, height, bit_depth, color_type, compression, filter_method, interlace)
 
 

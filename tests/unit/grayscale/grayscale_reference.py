@@ -3,15 +3,15 @@ Each works byte by byte, straight from the PNG spec's formulas."""
 
 
 def add_bytes(a: bytes, b: bytes) -> bytes:
-    return bytes((x + y) & 0xFF for x, y in zip(a, b))
+    return bytes((x + y) & 0xFF for x, y in zip(a, b, strict=True))
 
 
 def sub_bytes(a: bytes, b: bytes) -> bytes:
-    return bytes((x - y) & 0xFF for x, y in zip(a, b))
+    return bytes((x - y) & 0xFF for x, y in zip(a, b, strict=True))
 
 
 def avg_bytes(a: bytes, b: bytes) -> bytes:
-    return bytes((x + y) >> 1 for x, y in zip(a, b))
+    return bytes((x + y) >> 1 for x, y in zip(a, b, strict=True))
 
 
 def paeth_predictor(left: int, up: int, upper_left: int) -> int:
@@ -62,13 +62,11 @@ def filter_row(filter_type: int, row: bytes, prev: bytes, bpp: int) -> bytes:
 
 
 def luma(red: bytes, green: bytes, blue: bytes) -> bytes:
-    return bytes((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16 for r, g, b in zip(red, green, blue))
+    return bytes((19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16 for r, g, b in zip(red, green, blue, strict=True))
 
 
 def alpha_where_key(samples: bytes, sample_bytes: int, key: bytes) -> bytes:
-    return bytes(
-        0 if samples[i : i + sample_bytes] == key else 255 for i in range(0, len(samples), sample_bytes)
-    )
+    return bytes(0 if samples[i : i + sample_bytes] == key else 255 for i in range(0, len(samples), sample_bytes))
 
 
 def unpack_samples(row: bytes, bit_depth: int, width: int) -> list[int]:
@@ -86,7 +84,4 @@ ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (
 
 def adam7_positions(width: int, height: int) -> list[list[tuple[int, int]]]:
     """For each pass, the (x, y) image positions of its pixels in data order."""
-    return [
-        [(x, y) for y in range(y0, height, dy) for x in range(x0, width, dx)]
-        for x0, y0, dx, dy in ADAM7
-    ]
+    return [[(x, y) for y in range(y0, height, dy) for x in range(x0, width, dx)] for x0, y0, dx, dy in ADAM7]

@@ -52,7 +52,13 @@ def test_probe_errors(data, code):
 
 def test_probe_rejects_bad_header_values():
     payload = struct.pack(">IIBBBBB", 0, 5, 8, 2, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + payload + struct.pack(">I", zlib.crc32(b"IHDR" + payload))
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + payload
+        + struct.pack(">I", zlib.crc32(b"IHDR" + payload))
+    )
     with pytest.raises(InvalidImage) as caught:
         probe(data)
     assert caught.value.code == "bad_header"
@@ -69,7 +75,14 @@ def test_invalid_image_is_a_value_error_with_registered_code():
 
 @pytest.mark.parametrize(
     "mode,options,color_type",
-    [("RGB", {}, 0), ("L", {}, 0), ("RGBA", {}, 4), ("LA", {}, 4), ("P", {"transparency": 0}, 4), ("RGB", {"transparency": (0, 0, 0)}, 4)],
+    [
+        ("RGB", {}, 0),
+        ("L", {}, 0),
+        ("RGBA", {}, 4),
+        ("LA", {}, 4),
+        ("P", {"transparency": 0}, 4),
+        ("RGB", {"transparency": (0, 0, 0)}, 4),
+    ],
 )
 def test_output_is_8_bit_gray_or_gray_alpha_of_the_same_size(mode, options, color_type):
     data = pillow_png(mode, (7, 3), **options)
@@ -108,7 +121,11 @@ print("ok")
 
 def test_package_is_platform_free_and_stdlib_only():
     result = subprocess.run(
-        [sys.executable, "-c", PLATFORM_FREE_SCRIPT], env={"PYTHONPATH": SRC}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PLATFORM_FREE_SCRIPT],
+        env={"PYTHONPATH": SRC},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -17,7 +17,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def _claiming(width: int, height: int, color_type: int = 2, bit_depth: int = 8, interlace: int = 1) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, interlace)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 16)) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 16)) + _chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize(("width", "height"), [(40_000_000, 1), (1, 16_000_000), (1_000_001, 2)])

@@ -12,13 +12,13 @@ from grayscale.deinterlace import Adam7Canvas
 from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import luma
 from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
-from grayscale.writer import STRIP_FILTERS
 from grayscale.wavefront import (
     unfilter_average_row,
     unfilter_paeth_row,
     unfilter_window_bytes,
     unfilter_window_paeth,
 )
+from grayscale.writer import STRIP_FILTERS
 
 EDGE_BYTES = [0, 1, 0x7F, 0x80, 0x81, 0xFE, 0xFF]
 LENGTHS = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 257]
@@ -99,7 +99,7 @@ WINDOW_TYPE_MIXES = {
 
 def reference_rows(types, raws, prev, bpp):
     rows, above = [], prev
-    for filter_type, raw in zip(types, raws):
+    for filter_type, raw in zip(types, raws, strict=True):
         above = ref.unfilter_row(filter_type, raw, above, bpp)
         rows.append(above)
     return rows
@@ -160,7 +160,9 @@ def test_luma_exhaustive_extremes():
 def test_alpha_where_key_matches_reference(sample_bytes):
     rng = random.Random(sample_bytes)
     key = rng.randbytes(sample_bytes)
-    pixels = [key, rng.randbytes(sample_bytes)] + [bytes(k ^ (1 << rng.randrange(8)) if i == j else k for j, k in enumerate(key)) for i in range(sample_bytes)]
+    pixels = [key, rng.randbytes(sample_bytes)] + [
+        bytes(k ^ (1 << rng.randrange(8)) if i == j else k for j, k in enumerate(key)) for i in range(sample_bytes)
+    ]
     for _ in range(20):
         samples = b"".join(rng.choice(pixels) for _ in range(rng.randrange(1, 50)))
         assert _alpha_where_key(samples, sample_bytes, key) == ref.alpha_where_key(samples, sample_bytes, key)
@@ -199,7 +201,7 @@ def test_adam7_canvas_matches_reference(width, height, channels):
     expected = bytearray(width * height * channels)
     canvas = Adam7Canvas(width, height, channels)
     passes = ref.adam7_positions(width, height)
-    for (x0, y0, dx, dy), positions in zip(ref.ADAM7, passes):
+    for (x0, y0, dx, dy), positions in zip(ref.ADAM7, passes, strict=True):
         if not positions:
             continue
         pixels = bytearray()
@@ -232,7 +234,7 @@ def test_unfilter_decision_paths_match_reference(decision, data):
     filters.ROW_BYTE_COST = costs[decision]
     try:
         unfilter = ScanlineUnfilter(length, bpp)
-        got = [row for t, raw in zip(types, raws) for row in unfilter.push(t, raw)] + unfilter.flush()
+        got = [row for t, raw in zip(types, raws, strict=True) for row in unfilter.push(t, raw)] + unfilter.flush()
     finally:
         filters.ROW_BYTE_COST = saved
     assert got == reference_rows(types, raws, bytes(length), bpp)
@@ -250,6 +252,8 @@ def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
         planes.append(int.from_bytes(spread, "little"))
     a, b, c = planes
     ones, low8, bias256, bias512 = paeth_lane_constants(count)
-    predicted = (paeth_predictor_lanes(a, b, c, ones, low8, bias256, bias512) & low8).to_bytes(2 * count, "little")[0::2]
+    predicted = (paeth_predictor_lanes(a, b, c, ones, low8, bias256, bias512) & low8).to_bytes(2 * count, "little")[
+        0::2
+    ]
     table = bytes(ref.paeth_predictor(av, bv, cv) for av in range(256) for bv in range(256) for cv in range(256))
     assert predicted == table

@@ -35,7 +35,7 @@ EXPECTED_CODES = {
 
 
 def test_pngsuite_is_present():
-    assert len(ALL_FILES) == 175, f"PngSuite not found at {PNG_DIR} (expected ../shared/pngsuite from the repo root)"
+    assert len(ALL_FILES) == 175, f"PngSuite not found at {PNG_DIR} (expected tests/data/pngsuite)"
     assert sorted(CORRUPT_FILES) == sorted(EXPECTED_CODES)
 
 
@@ -79,9 +79,10 @@ def test_valid_file_matches_reference_luma(name):
     assert image.size == source.size
 
     rgba = reference_rgba(name[:-4])
-    expected_gray = [(19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16 for r, g, b in zip(rgba[0::4], rgba[1::4], rgba[2::4])]
+    pixels = zip(rgba[0::4], rgba[1::4], rgba[2::4], strict=True)
+    expected_gray = [(19595 * r + 38470 * g + 7471 * b + 0x8000) >> 16 for r, g, b in pixels]
     assert len(gray) == len(expected_gray)
-    assert max(abs(a - b) for a, b in zip(gray, expected_gray)) <= 1
+    assert max(abs(a - b) for a, b in zip(gray, expected_gray, strict=True)) <= 1
     if alpha is None:
         assert set(rgba[3::4]) == {255}, "the reference has transparency but the output has no alpha"
     else:

@@ -4,10 +4,10 @@ convert to exactly Pillow's luma, and convert_stream agrees with convert for any
 import io
 
 import png
+from grayscale_png_builders import refilter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from grayscale_png_builders import refilter
 
 from grayscale import convert, convert_stream
 
@@ -24,7 +24,12 @@ def pillow_pngs(draw) -> bytes:
     smooth = draw(st.booleans())
     if smooth:  # gradients compress like photos and make Pillow pick Sub/Up/Paeth
         seed = draw(st.integers(0, 255))
-        raw = bytes(((x * 5 + y * 3 + seed + c * 40) & 0xFF) for y in range(height) for x in range(width) for c in range(BANDS[mode]))
+        raw = bytes(
+            ((x * 5 + y * 3 + seed + c * 40) & 0xFF)
+            for y in range(height)
+            for x in range(width)
+            for c in range(BANDS[mode])
+        )
     else:
         raw = draw(st.binary(min_size=width * height * BANDS[mode], max_size=width * height * BANDS[mode]))
     if mode == "1":
@@ -64,8 +69,7 @@ def pypng_pngs(draw) -> bytes:
         entries = draw(st.integers(1, 1 << bit_depth))
         top = entries - 1
         palette = [
-            tuple(draw(st.integers(0, 255)) for _ in range(draw(st.sampled_from([3, 4]))))
-            for _ in range(entries)
+            tuple(draw(st.integers(0, 255)) for _ in range(draw(st.sampled_from([3, 4])))) for _ in range(entries)
         ]
         if any(len(p) == 4 for p in palette):  # pypng wants the RGBA entries first
             palette = [p if len(p) == 4 else p + (255,) for p in palette]
@@ -74,7 +78,9 @@ def pypng_pngs(draw) -> bytes:
         options["greyscale"] = kind in ("gray", "gray_alpha")
         options["alpha"] = kind in ("gray_alpha", "rgba")
         if kind in ("gray", "rgb") and draw(st.booleans()):
-            options["transparent"] = draw(st.integers(0, top)) if kind == "gray" else tuple(draw(st.integers(0, top)) for _ in range(3))
+            options["transparent"] = (
+                draw(st.integers(0, top)) if kind == "gray" else tuple(draw(st.integers(0, top)) for _ in range(3))
+            )
     values = st.integers(0, top)
     rows = [[draw(values) for _ in range(width * planes)] for _ in range(height)]
     if options.get("transparent") is not None and height and width:  # make sure the key colour occurs
@@ -160,7 +166,12 @@ def wide_mixed_filter_pngs(draw) -> bytes:
     height = draw(st.integers(20, 90))
     bands = len(mode)
     seed = draw(st.integers(0, 2**16))
-    raw = bytes(((x * 3 + y * 5 + c * 50 + ((x * y + seed) % 7)) & 0xFF) for y in range(height) for x in range(width) for c in range(bands))
+    raw = bytes(
+        ((x * 3 + y * 5 + c * 50 + ((x * y + seed) % 7)) & 0xFF)
+        for y in range(height)
+        for x in range(width)
+        for c in range(bands)
+    )
     out = io.BytesIO()
     Image.frombytes(mode, (width, height), raw).save(out, "PNG")
     runs = draw(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 40)), min_size=1, max_size=12))

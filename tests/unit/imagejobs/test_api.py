@@ -91,7 +91,9 @@ def test_me_names_the_user(run, service):
         (png(), {"idempotency-key": "k" * 256}, 400, "bad_request"),
     ],
 )
-def test_a_rejected_upload_is_answered_and_leaves_nothing_behind(run, service, db, blobs, queue, data, headers, status, code):
+def test_a_rejected_upload_is_answered_and_leaves_nothing_behind(
+    run, service, db, blobs, queue, data, headers, status, code
+):
     response, body = call(run, service, upload_request(data, headers))
     assert (response.status, body["error"]["code"]) == (status, code), body
     assert body["error"]["message"]
@@ -139,11 +141,21 @@ def _cursor(value) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("query", [
-    {"limit": "0"}, {"limit": "101"}, {"limit": "x"}, {"status": "done"}, {"cursor": "???"},
-    {"cursor": _cursor({"before": 2**53 + 1})}, {"cursor": _cursor({"before": 0})},
-    {"cursor": _cursor({"before": "5"})}, {"cursor": _cursor([1])}, {"cursor": _cursor({"before": True})},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "x"},
+        {"status": "done"},
+        {"cursor": "???"},
+        {"cursor": _cursor({"before": 2**53 + 1})},
+        {"cursor": _cursor({"before": 0})},
+        {"cursor": _cursor({"before": "5"})},
+        {"cursor": _cursor([1])},
+        {"cursor": _cursor({"before": True})},
+    ],
+)
 def test_bad_listing_parameters_are_400(run, service, query):
     response, body = call(run, service, HttpRequest("GET", "/api/jobs", query=query, headers=USER))
     assert response.status == 400 and body["error"]["code"] == "bad_request"
@@ -152,7 +164,9 @@ def test_bad_listing_parameters_are_400(run, service, query):
 def test_listing_pages_through_a_users_jobs(run, service):
     ids = [call(run, service, upload_request(png()))[1]["job"]["id"] for _ in range(3)]
     _, page = call(run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2"}, headers=USER))
-    _, rest = call(run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2", "cursor": page["next_cursor"]}, headers=USER))
+    _, rest = call(
+        run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2", "cursor": page["next_cursor"]}, headers=USER)
+    )
     assert [j["id"] for j in page["jobs"] + rest["jobs"]] == ids[::-1]
     assert rest["next_cursor"] is None
 

@@ -21,7 +21,7 @@ def test_schema_sql_equals_the_migrations_applied_in_order():
 
 
 def test_status_check_constraint_lists_exactly_the_job_states():
-    table_sql = dict((name, sql) for _, name, _, sql in _schema((REPO / "schema.sql").read_text()))["jobs"]
+    table_sql = {name: sql for _, name, _, sql in _schema((REPO / "schema.sql").read_text())}["jobs"]
     listed = re.search(r"CHECK \(status IN \(([^)]*)\)\)", table_sql).group(1)
     assert {s.strip().strip("'") for s in listed.split(",")} == {s.value for s in JobStatus}
 

@@ -17,7 +17,12 @@ def test_settings_defaults_and_parsing():
     assert Settings.from_vars(lambda name: None) == Settings()
     values = {"MAX_UPLOAD_BYTES": "100", "MAX_PIXELS": "7", "PROCESSING_DELAY_SECONDS": "2.5", "AUTH_MODE": "DEV"}
     settings = Settings.from_vars(values.get)
-    assert (settings.max_upload_bytes, settings.max_pixels, settings.processing_delay_seconds, settings.auth_mode) == (100, 7, 2.5, "dev")
+    assert (settings.max_upload_bytes, settings.max_pixels, settings.processing_delay_seconds, settings.auth_mode) == (
+        100,
+        7,
+        2.5,
+        "dev",
+    )
 
 
 def test_access_mode_is_implied_by_its_configuration():
@@ -26,8 +31,10 @@ def test_access_mode_is_implied_by_its_configuration():
     assert Settings.from_vars({"ACCESS_TEAM_DOMAIN": "x", "ACCESS_AUD": ""}.get).auth_mode is None
 
 
-@pytest.mark.parametrize("values", [{"MAX_PIXELS": "many"}, {"MAX_UPLOAD_BYTES": "0"}, {"AUTH_MODE": "open"},
-                                    {"PROCESSING_DELAY_SECONDS": "-1"}])
+@pytest.mark.parametrize(
+    "values",
+    [{"MAX_PIXELS": "many"}, {"MAX_UPLOAD_BYTES": "0"}, {"AUTH_MODE": "open"}, {"PROCESSING_DELAY_SECONDS": "-1"}],
+)
 def test_unusable_settings_are_config_errors(values):
     with pytest.raises(ConfigError):
         Settings.from_vars(values.get)
@@ -56,16 +63,27 @@ def test_result_names_end_in_grayscale_png():
     assert grayscale_name("scan") == "scan-grayscale.png"
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("../../etc/passwd.png", "passwd.png"), ("C:\\x\\y.png", "y.png"),
-                                           ("a\x00b.png", "ab.png"), ("", "image.png"), (None, "image.png"),
-                                           ("x" * 300, "x" * 255)])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("../../etc/passwd.png", "passwd.png"),
+        ("C:\\x\\y.png", "y.png"),
+        ("a\x00b.png", "ab.png"),
+        ("", "image.png"),
+        (None, "image.png"),
+        ("x" * 300, "x" * 255),
+    ],
+)
 def test_upload_names_lose_paths_and_control_characters(raw, clean):
     assert clean_file_name(raw) == clean
 
 
 def test_everything_outside_the_platform_layer_imports_without_the_runtime():
-    modules = [p.relative_to(SRC).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
-               for p in SRC.rglob("*.py") if "platform" not in p.parts and p.name != "entry.py"]
+    modules = [
+        p.relative_to(SRC).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        for p in SRC.rglob("*.py")
+        if "platform" not in p.parts and p.name != "entry.py"
+    ]
     script = (
         "import sys\n"
         "for name in ('js', 'pyodide', 'pyodide.ffi', 'workers'):\n"
@@ -79,8 +97,16 @@ def test_everything_outside_the_platform_layer_imports_without_the_runtime():
 
 @pytest.mark.parametrize(
     ("header", "matches"),
-    [('"abc"', True), ('W/"abc"', True), ('"x", W/"abc"', True), ("*", True),
-     ('"abcd"', False), ('"x"', False), ("", False), (None, False)],
+    [
+        ('"abc"', True),
+        ('W/"abc"', True),
+        ('"x", W/"abc"', True),
+        ("*", True),
+        ('"abcd"', False),
+        ('"x"', False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_if_none_match_uses_weak_comparison(header, matches):
     from imagejobs.api.http import etag_matches

@@ -9,8 +9,15 @@ from imagejobs.jobs.store import IdempotencyKeyTaken, NewJob, TransitionRejected
 
 
 def new_job(job_id: str, owner="a@example.com", key=None, sha="s") -> NewJob:
-    return NewJob(id=job_id, owner=owner, original_key=f"originals/{job_id}.png", original_name="x.png",
-                  original=ImageInfo(10, 2, 3), original_sha256=sha, idempotency_key=key)
+    return NewJob(
+        id=job_id,
+        owner=owner,
+        original_key=f"originals/{job_id}.png",
+        original_name="x.png",
+        original=ImageInfo(10, 2, 3),
+        original_sha256=sha,
+        idempotency_key=key,
+    )
 
 
 def test_a_new_job_is_pending_with_no_attempts(store, run):
