@@ -110,6 +110,8 @@ export class JobItem {
 
   async remove() {
     this.card.setDeleting(true);
+    // No status check while the job is being deleted: it would race the DELETE and find a 404.
+    this.poller.stop();
     try {
       await api(`/api/jobs/${this.job.id}`, { method: "DELETE", signal: this.session.abort.signal });
     } catch (error) {
@@ -117,6 +119,7 @@ export class JobItem {
       if (error.status !== 404) {
         this.card.setDeleting(false);
         showAlert(describe(error), { title: `${this.fileName} could not be deleted:` });
+        if (!this.terminal) this.schedule(0);
         return;
       }
     }

@@ -1,7 +1,7 @@
 // Polls one job until it is final (docs/API.md, "Processing"): waits at least Retry-After, sends
-// If-None-Match with the last ETag, backs off while nothing changes, and stops when its session
-// ends. What a new version or a failure means is the owner's (job-item.js). Imports the API
-// client, the session and the status table.
+// If-None-Match with the last ETag, backs off while nothing changes, and stops when its card
+// leaves the page or its session ends. What a new version or a failure means is the owner's
+// (job-item.js). Imports the API client, the session and the status table.
 
 import { api, retryAfterSeconds } from "./api.js";
 import { currentSession, identityProblem } from "./session.js";
@@ -27,8 +27,9 @@ export class Poller {
     this.failures = 0;
   }
 
+  /** Nothing more to poll: the job is final, its card left the page or its session ended. */
   get done() {
-    return TERMINAL.has(this.owner.job().status) || this.session !== currentSession();
+    return TERMINAL.has(this.owner.job().status) || !this.owner.onPage() || this.session !== currentSession();
   }
 
   /** True while a next check is scheduled. */
