@@ -4,6 +4,7 @@ stopping at a terminal state), checked against a scripted job; and drag-and-drop
 import base64
 import json
 import time
+from itertools import pairwise
 
 from playwright.sync_api import Route, expect
 
@@ -81,7 +82,7 @@ def test_polling_honours_retry_after_sends_if_none_match_backs_off_and_stops(pag
     page.wait_for_timeout(2500)  # longer than any poll interval left: nothing more may come
 
     assert len(polls) == 4, polls
-    gaps = [b[0] - a[0] for a, b in zip(polls, polls[1:], strict=True)]
+    gaps = [b[0] - a[0] for a, b in pairwise(polls)]
     first = polls[0][0] - start
     assert 0.5 <= first <= 1.6, first  # resumed after ~1 s
     assert 1.3 <= gaps[0] <= 2.0, gaps  # ×1.5 back-off while unchanged

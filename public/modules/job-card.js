@@ -1,0 +1,149 @@
+// One job's card, rendering only: fills a copy of <template id="job-template"> from a job (name,
+// badge, facts, the timeline from the status table, error, buttons, result placeholder) and runs
+// the delete confirmation. What its buttons do is the caller's (job-item.js). Imports formatting
+// and the status table.
+
+import { formatBytes, formatTime, grayscaleName, sentence } from "./format.js";
+import { PHASE_TEXT, resultPlaceholder, statusLabel, TERMINAL, timelineSteps } from "./statuses.js";
+
+const template = document.getElementById("job-template");
+
+/** The name a job is shown and announced by. */
+export function jobFileName(job) {
+  return job.original?.name ?? "image.png";
+}
+
+/** Shows one timeline step: its phase (done | current | upcoming | skipped | failed), label and time. */
+function renderStep(el, phase, label, time) {
+  el.dataset.phase = phase;
+  if (phase === "current") el.setAttribute("aria-current", "step");
+  else el.removeAttribute("aria-current");
+  if (label) el.querySelector(".step-label").textContent = label;
+  el.querySelector(".step-state").textContent = PHASE_TEXT[phase];
+  const timeEl = el.querySelector(".step-time");
+  if (time) {
+    timeEl.dateTime = time;
+    timeEl.textContent = formatTime(time);
+  } else {
+    timeEl.removeAttribute("datetime");
+    timeEl.textContent = "";
+  }
+}
+
+export class JobCard {
+  /** An empty card for job `jobId`; `onCancel()` and `onDelete()` (confirmed) are its actions. */
+  constructor(jobId, { onCancel, onDelete }) {
+    this.el = template.content.firstElementChild.cloneNode(true);
+    this.el.dataset.jobId = jobId;
+    const q = (selector) => this.el.querySelector(selector);
+    this.name = q(".job-name");
+    this.badge = q("[data-role=badge]");
+    this.meta = q(".job-meta");
+    this.steps = {
+      pending: q('[data-step="pending"]'),
+      in_progress: q('[data-step="in_progress"]'),
+      end: q('[data-step="end"]'),
+    };
+    this.error = q(".job-error");
+    this.note = q(".job-note");
+    this.figures = {
+      original: q('[data-kind="original"]'),
+      result: q('[data-kind="result"]'),
+    };
+    this.download = q(".download");
+    this.cancelButton = q(".cancel");
+    this.deleteButton = q(".delete");
+    this.confirm = q(".confirm");
+    this.confirmYes = q(".confirm-yes");
+
+    const titleId = `job-${jobId}-title`;
+    this.name.id = titleId;
+    q(".job-card").setAttribute("aria-labelledby", titleId);
+
+    this.cancelButton.addEventListener("click", () => onCancel());
+    this.deleteButton.addEventListener("click", () => this.askDelete());
+    this.confirmYes.addEventListener("click", () => onDelete());
+    q(".confirm-no").addEventListener("click", () => this.closeConfirm());
+    this.confirm.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.closeConfirm();
+    });
+  }
+
+  /** Shows a version of the job. */
+  render(job) {
+    const status = job.status;
+    const name = jobFileName(job);
+    this.el.dataset.status = status;
+    this.name.textContent = name;
+    this.badge.textContent = statusLabel(status);
+    this.badge.dataset.status = status;
+
+    const parts = [];
+    if (job.original?.width) parts.push(`${job.original.width} × ${job.original.height}`);
+    if (Number.isFinite(job.original?.size)) parts.push(formatBytes(job.original.size));
+    if (job.created_at) parts.push(`uploaded ${formatTime(job.created_at)}`);
+    if (job.attempts > 1) parts.push(`${job.attempts} attempts`);
+    this.meta.textContent = parts.join(" · ");
+
+    this.renderTimeline(job);
+
+    const message = job.error?.message;
+    this.error.hidden = !(status === "failed" && message);
+    this.error.textContent = status === "failed" && message ? `This job failed: ${sentence(message)}` : "";
+
+    this.cancelButton.hidden = TERMINAL.has(status);
+    this.cancelButton.textContent = "Cancel";
+    this.cancelButton.setAttribute("aria-label", `Cancel ${name}`);
+    this.deleteButton.setAttribute("aria-label", `Delete ${name}`);
+    this.download.setAttribute("aria-label", `Download ${grayscaleName(name)}`);
+
+    this.figures.result.querySelector(".placeholder").textContent = resultPlaceholder(status);
+    this.figures.result.classList.toggle("busy", status === "in_progress");
+  }
+
+  renderTimeline(job) {
+    const times = { created_at: job.created_at, started_at: job.started_at, ended: job.completed_at ?? job.updated_at };
+    for (const [step, { phase, unstarted, label, time }] of Object.entries(timelineSteps(job.status))) {
+      const shown = unstarted && !job.started_at ? unstarted : phase;
+      renderStep(this.steps[step], shown, label, time ? times[time] : null);
+    }
+  }
+
+  /** A line under the timeline (a failed status check or image load); null hides it. */
+  showNote(text) {
+    this.note.hidden = !text;
+    this.note.textContent = text ?? "";
+  }
+
+  /** The Download link, once the result's object URL exists. */
+  showDownload(url, fileName) {
+    this.download.href = url;
+    this.download.download = fileName;
+    this.download.hidden = false;
+    this.download.setAttribute("aria-label", `Download ${fileName}`);
+  }
+
+  setCancelling(busy) {
+    this.cancelButton.disabled = busy;
+    this.cancelButton.textContent = busy ? "Cancelling…" : "Cancel";
+    // A cancel that ended the job hid its button: keep the keyboard on the card.
+    if (!busy && this.cancelButton.hidden && document.activeElement === document.body) this.deleteButton.focus();
+  }
+
+  setDeleting(busy) {
+    this.confirmYes.disabled = busy;
+    this.confirmYes.textContent = busy ? "Deleting…" : "Delete";
+  }
+
+  askDelete() {
+    this.deleteButton.hidden = true;
+    this.confirm.hidden = false;
+    this.confirm.querySelector(".confirm-no").focus();
+  }
+
+  closeConfirm() {
+    this.confirm.hidden = true;
+    this.deleteButton.hidden = false;
+    this.deleteButton.focus();
+  }
+}

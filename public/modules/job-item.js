@@ -1,0 +1,142 @@
+// One job on the page: its card, its poller and its previews kept in step, what the card's
+// Cancel and Delete do, and the announcement of each state change. Tells its list (job-list.js)
+// when it leaves the page. Imports the modules it combines.
+
+import { api } from "./api.js";
+import { sentence } from "./format.js";
+import { JobCard, jobFileName } from "./job-card.js";
+import { announce, describe, showAlert } from "./messages.js";
+import { Poller } from "./poller.js";
+import { Previews, stopWatching, whenNearViewport } from "./previews.js";
+import { statusPhrase, TERMINAL } from "./statuses.js";
+
+const jobsHeading = document.getElementById("jobs-heading");
+
+export class JobItem {
+  /** `onGone(item)` is called once the item has left the page (deleted, vanished or reset). */
+  constructor(job, session, { onGone }) {
+    this.session = session;
+    this.job = null;
+    this.visible = false;
+    this.onPage = true;
+    this.onGone = onGone;
+    this.card = new JobCard(job.id, { onCancel: () => this.cancel(), onDelete: () => this.remove() });
+    this.el = this.card.el;
+    this.poller = new Poller(session, {
+      job: () => this.job,
+      onPage: () => this.onPage,
+      onJob: (next) => this.update(next),
+      onGone: () => {
+        this.discard();
+        showAlert(`${this.fileName} no longer exists, so it was removed from the list.`, { kind: "info" });
+      },
+      onFailure: (error) =>
+        this.card.showNote(`Could not check the status (${describe(error).replace(/\.$/, "")}). Retrying…`),
+      onRecovered: () => this.card.showNote(null),
+    });
+    this.previews = new Previews(this.card.figures, session, {
+      job: () => this.job,
+      fileName: () => this.fileName,
+      onPage: () => this.onPage,
+      onResult: (url, fileName) => this.card.showDownload(url, fileName),
+      onNote: (text) => this.card.showNote(text),
+    });
+
+    this.update(job, { initial: true });
+    whenNearViewport(this.el, () => this.onVisible());
+  }
+
+  get id() {
+    return this.job.id;
+  }
+
+  get fileName() {
+    return jobFileName(this.job);
+  }
+
+  get terminal() {
+    return TERMINAL.has(this.job.status);
+  }
+
+  /** Shows a (new) version of the job; announces a state change unless it is the first. */
+  update(job, { initial = false } = {}) {
+    const before = this.job?.status;
+    this.job = job;
+    const status = job.status;
+    const name = this.fileName;
+    this.card.render(job);
+
+    if (status === "completed" && this.visible) this.previews.load("result");
+
+    if (!initial && before !== status) {
+      const message = job.error?.message;
+      if (status === "completed") announce(`${name} is completed. The grayscale image is ready to download.`);
+      else if (status === "failed") announce(`${name} failed. ${sentence(message ?? "")}`.trim());
+      else announce(`${name} is ${statusPhrase(status)}.`);
+    }
+    if (TERMINAL.has(status)) this.poller.stop();
+  }
+
+  /** Checks the job's status in `seconds` (see poller.js). */
+  schedule(seconds) {
+    this.poller.schedule(seconds);
+  }
+
+  onVisible() {
+    this.visible = true;
+    this.previews.load("original");
+    if (this.job.status === "completed") this.previews.load("result");
+  }
+
+  async cancel() {
+    this.card.setCancelling(true);
+    try {
+      const response = await api(`/api/jobs/${this.job.id}/cancel`, {
+        method: "POST",
+        signal: this.session.abort.signal,
+      });
+      const body = await response.json();
+      this.poller.forgetEtag();
+      this.update(body.job);
+    } catch (error) {
+      if (error?.name === "AbortError") return;
+      if (error.status === 409 && error.body?.job) this.update(error.body.job);
+      showAlert(describe(error), { title: `${this.fileName} could not be cancelled:` });
+      if (!this.terminal) this.schedule(0);
+    } finally {
+      this.card.setCancelling(false);
+    }
+  }
+
+  async remove() {
+    this.card.setDeleting(true);
+    // No status check while the job is being deleted: it would race the DELETE and find a 404.
+    this.poller.stop();
+    try {
+      await api(`/api/jobs/${this.job.id}`, { method: "DELETE", signal: this.session.abort.signal });
+    } catch (error) {
+      if (error?.name === "AbortError") return;
+      if (error.status !== 404) {
+        this.card.setDeleting(false);
+        showAlert(describe(error), { title: `${this.fileName} could not be deleted:` });
+        if (!this.terminal) this.schedule(0);
+        return;
+      }
+    }
+    const next = this.el.nextElementSibling ?? this.el.previousElementSibling;
+    const name = this.fileName;
+    this.discard();
+    announce(`${name} deleted.`);
+    (next?.querySelector(".delete") ?? jobsHeading).focus();
+  }
+
+  /** Takes the card off the page: stops polling and frees the object URLs. */
+  discard() {
+    this.poller.stop();
+    stopWatching(this.el);
+    this.previews.revoke();
+    this.el.remove();
+    this.onPage = false;
+    this.onGone(this);
+  }
+}
