@@ -73,9 +73,10 @@ export class D1PreparedStatement {
   async #send(op) {
     const { binding, faults, gateway, path } = this.database;
     const failure = (what) => () => new Error(`D1_ERROR: injected fault: ${what}`);
-    await faults.apply(binding, "query", this.sql, failure("the database is unavailable"));
+    const ran = await faults.apply(binding, "query", this.sql, failure("the database is unavailable"));
     const result = await gateway.json(path, { ...op, statement: this.toJSON() });
-    await faults.apply(binding, "reply", this.sql, failure("the reply was lost (the statement ran)"));
+    ran?.();
+    (await faults.apply(binding, "reply", this.sql, failure("the reply was lost (the statement ran)")))?.();
     return result;
   }
 
@@ -119,6 +120,7 @@ export class R2Bucket {
     this.faults = faults;
   }
 
+  /** Injected faults of `method` (faults.mjs); resolves to what to run after the call, or null. */
   #fault(method, key) {
     return this.faults.apply(
       this.binding,
@@ -133,7 +135,7 @@ export class R2Bucket {
   }
 
   async put(key, value, options = {}) {
-    await this.#fault("put", key);
+    const done = await this.#fault("put", key);
     const body = await bodyBytes(value);
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "PUT",
@@ -141,12 +143,19 @@ export class R2Bucket {
       headers: { "x-r2-options": JSON.stringify(plainR2Options(options)) },
     });
     const meta = await response.json();
+    done?.();
     if (response.status >= 400) throw bindingError(meta.error);
     return meta === null ? null : new R2Object(meta);
   }
 
   async get(key, options = {}) {
-    await this.#fault("get", key);
+    const done = await this.#fault("get", key);
+    const object = await this.#get(key, options);
+    done?.();
+    return object;
+  }
+
+  async #get(key, options) {
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "GET",
       headers: { "x-r2-options": JSON.stringify(options ?? {}) },
@@ -168,12 +177,14 @@ export class R2Bucket {
 
   async delete(keys) {
     const list = Array.isArray(keys) ? keys : [keys];
-    for (const key of list) await this.#fault("delete", key);
+    const done = [];
+    for (const key of list) done.push(await this.#fault("delete", key));
     const response = await this.gateway.dispatch(`${this.path}_`, {
       method: "DELETE",
       headers: { "x-r2-options": JSON.stringify({ keys: list }) },
     });
     const value = await response.json();
+    for (const after of done) after?.();
     if (response.status >= 400) throw bindingError(value.error);
   }
 
@@ -292,12 +303,13 @@ export class WorkerQueue {
   /** The messages that survive the injected faults: a refused one fails the whole call. */
   async #deliverable(bodies) {
     for (const body of bodies) {
-      await this.faults.apply(
+      const after = await this.faults.apply(
         this.binding,
         "send",
         JSON.stringify(body),
         () => new Error("injected fault: the queue refused the message"),
       );
+      after?.();
     }
     return bodies.map((body) => !this.faults.take(this.binding, "drop", JSON.stringify(body)));
   }

@@ -2,7 +2,7 @@
 // lost, queue messages that vanish, and isolate crashes, so that tests can watch how the
 // Worker copes with each through the real broker. A spec is
 //
-//     [crash:]BINDING.OPERATION[*COUNT]=MATCH
+//     [crash[@MS]:]BINDING.OPERATION[*COUNT]=MATCH
 //
 //   R2 bucket  get | put | delete   MATCH: a key prefix          the call fails
 //   D1         query                MATCH: a part of the SQL     the statement fails unrun
@@ -13,6 +13,9 @@
 // COUNT limits the fault to the first COUNT matching calls (default: every one). With
 // `crash:` the matching call never returns and the isolate crashes instead: its Python
 // instance is torn down mid-event and a new one started (isolate.mjs), as workerd does.
+// With `crash@MS:` the call succeeds and the isolate crashes MS milliseconds later, in the
+// middle of whatever the Worker does next (a conversion, as soon as it hands the event loop
+// back; otherwise at its next binding call).
 
 const OPERATIONS = {
   r2: ["get", "put", "delete"],
@@ -20,14 +23,14 @@ const OPERATIONS = {
   queue: ["send", "drop"],
 };
 
-const SPEC = /^(crash:)?([A-Za-z_][A-Za-z0-9_]*)\.([a-z]+)(?:\*(\d+))?=(.*)$/s;
+const SPEC = /^(?:(crash)(?:@(\d+))?:)?([A-Za-z_][A-Za-z0-9_]*)\.([a-z]+)(?:\*(\d+))?=(.*)$/s;
 
 /** Parses specs; `kinds` maps each binding name to "r2", "d1" or "queue". */
 export function parseFaults(specs, kinds) {
   return specs.map((spec) => {
     const match = spec.match(SPEC);
-    if (!match) throw new Error(`--inject-fault expects [crash:]BINDING.OPERATION[*COUNT]=MATCH, got ${spec}`);
-    const [, crash, binding, operation, count, subject] = match;
+    if (!match) throw new Error(`--inject-fault expects [crash[@MS]:]BINDING.OPERATION[*COUNT]=MATCH, got ${spec}`);
+    const [, crash, delay, binding, operation, count, subject] = match;
     const kind = kinds[binding];
     if (!kind) throw new Error(`--inject-fault ${spec}: no binding ${binding} (have ${Object.keys(kinds).join(", ")})`);
     if (!OPERATIONS[kind].includes(operation)) {
@@ -39,6 +42,7 @@ export function parseFaults(specs, kinds) {
     return {
       spec,
       crash: Boolean(crash),
+      crashAfterMs: delay === undefined ? null : Number(delay),
       binding,
       operation,
       match: subject,
@@ -84,13 +88,18 @@ export class FaultInjector {
   }
 
   /**
-   * Applies the fault (if any) of `operation` to a call about to be made (`before`) or just
-   * made: throws `error(fault)`, or never settles when it crashes the isolate.
+   * Applies the fault (if any) of `operation` to a call about to be made: throws
+   * `error(fault)`, or never settles when it crashes the isolate. Returns what to run once
+   * the call has returned (a `crash@MS` fault starts its timer then), or null.
    */
   async apply(binding, operation, subject, error) {
     const fault = this.take(binding, operation, subject);
-    if (!fault) return;
-    if (fault.crash) await this.crash(fault, `${binding}.${operation}`);
+    if (!fault) return null;
+    const what = `${binding}.${operation}`;
+    if (fault.crash && fault.crashAfterMs !== null) {
+      return () => setTimeout(() => this.crash(fault, `what followed ${what}`), fault.crashAfterMs);
+    }
+    if (fault.crash) await this.crash(fault, what);
     throw error(fault);
   }
 }
