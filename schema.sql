@@ -28,7 +28,11 @@ CREATE TABLE jobs (
     -- Insertion order (MAX + 1 in the INSERT; D1 runs writes one at a time). Listing and its
     -- cursor use it: newest first even within one millisecond or across skewed clocks, and,
     -- unlike rowid, VACUUM never renumbers it.
-    seq                   INTEGER NOT NULL
+    seq                   INTEGER NOT NULL,
+    -- The queue's outbox (migration 0002): when the job's message was last sent (NULL: not
+    -- yet), and how many times the recovery cron sent it again.
+    enqueued_at           TEXT,
+    redrives              INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE UNIQUE INDEX jobs_seq ON jobs (seq);
@@ -39,3 +43,6 @@ CREATE INDEX jobs_owner_seq ON jobs (owner, seq DESC);
 -- One live job per user and Idempotency-Key.
 CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
+
+-- The recovery cron's and the daily sweep's scan: only live jobs, oldest change first.
+CREATE INDEX jobs_live_updated ON jobs (status, updated_at) WHERE status IN ('pending', 'in_progress');

@@ -2,6 +2,8 @@
 // inside Miniflare, which runs it on the real D1 / R2 / Queue implementation.
 // Class names matter: the `workers` SDK recognises bindings by `constructor.name`
 // (D1Database, R2Bucket, WorkerQueue) and wraps them so that Python gets Python values.
+// Each takes a FaultInjector (faults.mjs): tests make chosen calls fail through it.
+import { NO_FAULTS } from "./faults.mjs";
 
 /** Sends one binding operation to the gateway Worker; `call(path, init)` returns a Response. */
 export class Gateway {
@@ -26,9 +28,11 @@ function bindingError(error) {
 // ---------------------------------------------------------------------------------- D1
 
 export class D1Database {
-  constructor(gateway, binding) {
+  constructor(gateway, binding, faults = NO_FAULTS) {
     this.gateway = gateway;
+    this.binding = binding;
     this.path = `/d1/${encodeURIComponent(binding)}`;
+    this.faults = faults;
   }
 
   prepare(sql) {
@@ -66,8 +70,14 @@ export class D1PreparedStatement {
     return { sql: this.sql, params: this.params };
   }
 
-  #send(op) {
-    return this.database.gateway.json(this.database.path, { ...op, statement: this.toJSON() });
+  async #send(op) {
+    const { binding, faults, gateway, path } = this.database;
+    const failure = (what) => () => new Error(`D1_ERROR: injected fault: ${what}`);
+    const ran = await faults.apply(binding, "query", this.sql, failure("the database is unavailable"));
+    const result = await gateway.json(path, { ...op, statement: this.toJSON() });
+    ran?.();
+    (await faults.apply(binding, "reply", this.sql, failure("the reply was lost (the statement ran)")))?.();
+    return result;
   }
 
   run() {
@@ -103,17 +113,21 @@ function d1Value(value) {
 // ---------------------------------------------------------------------------------- R2
 
 export class R2Bucket {
-  constructor(gateway, binding, faults = []) {
+  constructor(gateway, binding, faults = NO_FAULTS) {
     this.gateway = gateway;
+    this.binding = binding;
     this.path = `/r2/${encodeURIComponent(binding)}/`;
     this.faults = faults;
   }
 
-  #maybeFail(method, key) {
-    // Simulated outages (cli --inject-fault) for testing how the Worker copes with them.
-    if (this.faults.some((f) => f.method === method && key.startsWith(f.keyPrefix))) {
-      throw new Error(`injected fault: R2 ${method}(${key}) is unavailable`);
-    }
+  /** Injected faults of `method` (faults.mjs); resolves to what to run after the call, or null. */
+  #fault(method, key) {
+    return this.faults.apply(
+      this.binding,
+      method,
+      key,
+      () => new Error(`injected fault: R2 ${method}(${key}) is unavailable`),
+    );
   }
 
   #url(key) {
@@ -121,7 +135,7 @@ export class R2Bucket {
   }
 
   async put(key, value, options = {}) {
-    this.#maybeFail("put", key);
+    const done = await this.#fault("put", key);
     const body = await bodyBytes(value);
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "PUT",
@@ -129,12 +143,19 @@ export class R2Bucket {
       headers: { "x-r2-options": JSON.stringify(plainR2Options(options)) },
     });
     const meta = await response.json();
+    done?.();
     if (response.status >= 400) throw bindingError(meta.error);
     return meta === null ? null : new R2Object(meta);
   }
 
   async get(key, options = {}) {
-    this.#maybeFail("get", key);
+    const done = await this.#fault("get", key);
+    const object = await this.#get(key, options);
+    done?.();
+    return object;
+  }
+
+  async #get(key, options) {
     const response = await this.gateway.dispatch(this.#url(key), {
       method: "GET",
       headers: { "x-r2-options": JSON.stringify(options ?? {}) },
@@ -156,11 +177,14 @@ export class R2Bucket {
 
   async delete(keys) {
     const list = Array.isArray(keys) ? keys : [keys];
+    const done = [];
+    for (const key of list) done.push(await this.#fault("delete", key));
     const response = await this.gateway.dispatch(`${this.path}_`, {
       method: "DELETE",
       headers: { "x-r2-options": JSON.stringify({ keys: list }) },
     });
     const value = await response.json();
+    for (const after of done) after?.();
     if (response.status >= 400) throw bindingError(value.error);
   }
 
@@ -269,18 +293,39 @@ export class R2ObjectBody extends R2Object {
 // ---------------------------------------------------------------------------------- Queues
 
 export class WorkerQueue {
-  constructor(gateway, binding) {
+  constructor(gateway, binding, faults = NO_FAULTS) {
     this.gateway = gateway;
+    this.binding = binding;
     this.path = `/queue/${encodeURIComponent(binding)}`;
+    this.faults = faults;
+  }
+
+  /** The messages that survive the injected faults: a refused one fails the whole call. */
+  async #deliverable(bodies) {
+    for (const body of bodies) {
+      const after = await this.faults.apply(
+        this.binding,
+        "send",
+        JSON.stringify(body),
+        () => new Error("injected fault: the queue refused the message"),
+      );
+      after?.();
+    }
+    return bodies.map((body) => !this.faults.take(this.binding, "drop", JSON.stringify(body)));
   }
 
   async send(body, options = {}) {
-    await this.gateway.json(this.path, { method: "send", body: queueBody(body), options: options ?? {} });
+    const plain = queueBody(body);
+    const [keep] = await this.#deliverable([plain]);
+    if (keep) await this.gateway.json(this.path, { method: "send", body: plain, options: options ?? {} });
   }
 
   async sendBatch(messages, options = {}) {
     const plain = [...messages].map((m) => ({ ...m, body: queueBody(m.body) }));
-    await this.gateway.json(this.path, { method: "sendBatch", messages: plain, options: options ?? {} });
+    const keep = await this.#deliverable(plain.map((m) => m.body));
+    const kept = plain.filter((_, i) => keep[i]);
+    if (kept.length)
+      await this.gateway.json(this.path, { method: "sendBatch", messages: kept, options: options ?? {} });
   }
 }
 

@@ -3,17 +3,21 @@
 // its code in Pyodide (npm `pyodide`), its D1, R2 and Queues in Miniflare (real workerd).
 // Usage: node offline-runtime/cli.mjs [--port 8787] [--host 127.0.0.1] [--config wrangler.jsonc]
 //        [--persist-to .wrangler/state/v3] [--clean] [--var NAME:VALUE ...] [--quiet]
-//        [--inject-fault BINDING.get=KEY_PREFIX ...]   (simulated R2 outages, for tests)
+//        [--no-cron-clock]   (crons fire only on request, for tests that need control)
+//        [--inject-fault [crash:]BINDING.OPERATION[*COUNT]=MATCH ...]   (for tests; faults.mjs)
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeAssetServer } from "./assets.mjs";
 import { D1Database, Gateway, R2Bucket, WorkerQueue } from "./bindings.mjs";
 import { loadWranglerConfig, readDevVars } from "./config.mjs";
+import { FaultInjector, parseFaults } from "./faults.mjs";
 import { startHttpServer } from "./http-server.mjs";
+import { Isolate } from "./isolate.mjs";
 import { makeLog } from "./log.mjs";
 import { startPython } from "./python-host.mjs";
 import { queueHost } from "./queues.mjs";
+import { ScheduledController, startCronClock } from "./scheduled.mjs";
 import { applyMigrations, startServices } from "./services.mjs";
 
 const { values: args } = parseArgs({
@@ -27,6 +31,7 @@ const { values: args } = parseArgs({
     var: { type: "string", multiple: true, default: [] },
     quiet: { type: "boolean", default: false },
     "inject-fault": { type: "string", multiple: true, default: [] },
+    "no-cron-clock": { type: "boolean", default: false },
   },
 });
 
@@ -42,16 +47,13 @@ function envVars(config, overrides) {
   return vars;
 }
 
-/** `IMAGES_BUCKET.get=originals/` → { IMAGES_BUCKET: [{ method: "get", keyPrefix: "originals/" }] } */
-function parseFaults(specs) {
-  const faults = {};
-  for (const spec of specs) {
-    const match = spec.match(/^([A-Za-z_][A-Za-z0-9_]*)\.(get|put)=(.*)$/);
-    if (!match) throw new Error(`--inject-fault expects BINDING.get=PREFIX or BINDING.put=PREFIX, got ${spec}`);
-    faults[match[1]] ??= [];
-    faults[match[1]].push({ method: match[2], keyPrefix: match[3] });
-  }
-  return faults;
+/** The kind of each binding that faults can be injected into: binding name → "d1" | "r2" | "queue". */
+function bindingKinds(config) {
+  return Object.fromEntries([
+    ...config.d1Databases.map((d) => [d.binding, "d1"]),
+    ...config.r2Buckets.map((b) => [b.binding, "r2"]),
+    ...config.queueProducers.map((q) => [q.binding, "queue"]),
+  ]);
 }
 
 async function main() {
@@ -70,30 +72,38 @@ async function main() {
   }
 
   const started = performance.now();
-  // The Python handler is created after the services, but the consumer needs it at start-up:
+  const faults = new FaultInjector(parseFaults(args["inject-fault"], bindingKinds(config)), log);
+  for (const fault of faults.faults) log.info(`injecting fault ${fault.spec}`);
+
+  // The Python instance is created after the services, but the consumer needs it at start-up:
   // batches that arrive before Python is ready wait for it.
-  let resolvePython;
-  const pythonReady = new Promise((resolve) => (resolvePython = resolve));
-  const lazyPython = { queue: async (batch) => (await pythonReady).queue(batch) };
-  const services = await startServices({ config, persistRoot, queueHost: queueHost(lazyPython, log), log });
+  let resolveBooted;
+  const booted = new Promise((resolve) => (resolveBooted = resolve));
+  const isolate = new Isolate({ start: (gate) => startPython({ config, env: workerEnv(gate), log }), log });
+  const lazyIsolate = { queue: async (batch) => (await booted).queue(batch) };
+  const services = await startServices({ config, persistRoot, queueHost: queueHost(lazyIsolate, log), log });
   const gateway = new Gateway(services.dispatch);
   for (const database of config.d1Databases) await applyMigrations(gateway, database, log);
 
-  const env = envVars(config, args.var);
-  for (const d of config.d1Databases) env[d.binding] = new D1Database(gateway, d.binding);
-  const faults = parseFaults(args["inject-fault"]);
-  for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gateway, b.binding, faults[b.binding]);
-  for (const [binding, list] of Object.entries(faults))
-    log.info(`injecting faults into ${binding}: ${JSON.stringify(list)}`);
-  for (const q of config.queueProducers) env[q.binding] = new WorkerQueue(gateway, q.binding);
+  const vars = envVars(config, args.var);
+  /** The Worker's env for one Python instance: its binding calls pass through its gate. */
+  function workerEnv(gate) {
+    const env = { ...vars };
+    const gated = new Gateway(gate.wrap(services.dispatch));
+    for (const d of config.d1Databases) env[d.binding] = new D1Database(gated, d.binding, faults);
+    for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gated, b.binding, faults);
+    for (const q of config.queueProducers) env[q.binding] = new WorkerQueue(gated, q.binding, faults);
+    return env;
+  }
 
-  const python = await startPython({ config, env, log });
-  resolvePython(python);
+  const python = await isolate.boot();
+  faults.onCrash = (reason) => isolate.crash(reason);
+  resolveBooted(isolate);
   const server = await startHttpServer({
     host: args.host,
     port: Number(args.port),
     assets: makeAssetServer(config.assets),
-    python,
+    python: isolate,
     log,
     crons: config.crons,
   });
@@ -101,18 +111,37 @@ async function main() {
   log.info(
     `${config.name}: Python ${python.startupMs.toFixed(0)} ms, ready in ${(performance.now() - started).toFixed(0)} ms`,
   );
-  log.info(`offline runtime listening on http://${address.address}:${address.port}`);
-  if (config.crons.length) {
-    log.info(`crons ${config.crons.join(", ")}: fire one with GET /cdn-cgi/handler/scheduled?cron=<expression>`);
+  log.info(`offline runtime listening on http://${address.address}:${address.port} (pid ${process.pid})`);
+
+  let stopClock = () => {};
+  if (config.crons.length && args["no-cron-clock"]) {
+    log.info(
+      `crons ${config.crons.join(", ")}: clock off; fire one with GET /cdn-cgi/handler/scheduled?cron=<expression>`,
+    );
+  } else if (config.crons.length) {
+    stopClock = startCronClock(config.crons, (cron, time) => fireCron(isolate, cron, time, log));
+    log.info(`crons ${config.crons.join(", ")} fire on schedule (UTC); --no-cron-clock turns the clock off`);
   }
 
   const stop = async () => {
+    stopClock();
     server.close();
     await services.dispose();
     process.exit(0);
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/** One scheduled event, as the cron clock fires it; failures are logged like workerd's. */
+async function fireCron(isolate, cron, time, log) {
+  const started = performance.now();
+  try {
+    await isolate.scheduled(new ScheduledController(cron, time));
+    log.event(`cron "${cron}" at ${new Date(time).toISOString()} (${Math.round(performance.now() - started)} ms)`);
+  } catch (error) {
+    log.error(`cron "${cron}": the scheduled handler raised`, error);
+  }
 }
 
 main().catch((error) => {

@@ -8,6 +8,7 @@ e.g. `wrangler dev` or a deployment in dev mode (start it with PROCESSING_DELAY_
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -50,7 +51,9 @@ def launch_runtime(folder: Path, variables: dict[str, str], extra_args: tuple[st
     for name, value in variables.items():
         command += ["--var", f"{name}:{value}"]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        # Its own process group (node and Miniflare's workerd), which a test may kill as a
+        # whole to simulate a crash; whatever is left of it is killed at the end.
+        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
@@ -61,6 +64,8 @@ def launch_runtime(folder: Path, variables: dict[str, str], extra_args: tuple[st
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")

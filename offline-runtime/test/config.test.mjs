@@ -34,7 +34,7 @@ test("the project's wrangler.jsonc gives the bindings, queues and vars the Worke
   assert.ok(config.queueConsumers.some((c) => c.queue === "image-dlq"));
   assert.equal(config.vars.AUTH_MODE, undefined, "dev mode must never be the deployed default");
   assert.deepEqual(config.assets.runWorkerFirst, ["/api/*"]);
-  assert.equal(config.crons.length, 1);
+  assert.deepEqual(config.crons, ["* * * * *", "17 * * * *"]); // recovery each minute, sweep hourly
 });
 
 test("a config without python_workers is refused", () => {

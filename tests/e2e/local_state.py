@@ -9,12 +9,13 @@ class LocalState:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def _query(self, pattern: str, sql: str) -> list[tuple]:
+    def _query(self, pattern: str, sql: str, row_factory=None) -> list:
         rows = []
         for file in sorted(self.folder.glob(pattern)):
             if file.name == "metadata.sqlite":
                 continue
             connection = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            connection.row_factory = row_factory
             try:
                 rows += connection.execute(sql).fetchall()
             except sqlite3.OperationalError:
@@ -25,6 +26,11 @@ class LocalState:
 
     def r2_keys(self) -> set[str]:
         return {key for (key,) in self._query("r2/miniflare-R2BucketObject/*.sqlite", "SELECT key FROM _mf_objects")}
+
+    def jobs(self) -> list[dict]:
+        """Every job row, as stored (columns the API does not show included: redrives …)."""
+        rows = self._query("d1/miniflare-D1DatabaseObject/*.sqlite", "SELECT * FROM jobs", sqlite3.Row)
+        return [dict(row) for row in rows]
 
     def job_ids(self, owner: str | None = None) -> set[str]:
         sql = "SELECT id, owner FROM jobs"

@@ -33,7 +33,11 @@ def test_a_job_that_keeps_failing_is_retried_then_dead_lettered(outage):
     assert "injected fault" in current["error"]["message"]
     assert {1, 2, 3} <= seen_attempts  # the states were visible between deliveries
 
-    text = log.read_text()
+    # The runtime logs a batch once its handler has returned: the job may read failed first.
+    deadline = time.monotonic() + 10
+    while "queue image-dlq batch of 1" not in (text := log.read_text()):
+        assert time.monotonic() < deadline, "the dead letter batch was never logged"
+        time.sleep(0.1)
     delays = [
         int(line.split('"delay_s":')[1].split(",")[0])
         for line in text.splitlines()
@@ -41,4 +45,3 @@ def test_a_job_that_keeps_failing_is_retried_then_dead_lettered(outage):
     ]
     assert len(delays) == MAX_RETRIES + 1
     assert delays[0] < delays[1] < delays[2]  # exponential backoff
-    assert "queue image-dlq batch of 1" in text

@@ -8,3 +8,4 @@ from enum import StrEnum
 class FailureCode(StrEnum):
     INVALID_IMAGE = "invalid_image"  # the image cannot be decoded; never retried
     PROCESSING_FAILED = "processing_failed"  # retries exhausted, or the job never finished
+    PROCESSING_STALLED = "processing_stalled"  # its queue message kept getting lost, even re-sent

@@ -3,13 +3,20 @@
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from .states import JobStatus
 
 
+def iso_utc(moment: datetime) -> str:
+    """`moment` as RFC 3339 UTC with milliseconds (`2026-03-01T12:00:00.000Z`), the one format
+    of every stored timestamp: strings of it sort in time order, so SQL compares them as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def utc_now() -> str:
-    """Now as RFC 3339 UTC with milliseconds; sorts lexicographically in time order."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """Now, as `iso_utc` writes it."""
+    return iso_utc(datetime.now(UTC))
 
 
 def new_job_id() -> str:
@@ -51,9 +58,11 @@ class Job:
     error_code: str | None
     error_message: str | None
     idempotency_key: str | None
+    enqueued_at: str | None  # when its queue message was last sent; None: not sent yet
+    redrives: int  # how many times the recovery cron sent its message again
 
     @classmethod
-    def from_row(cls, row: dict) -> "Job":
+    def from_row(cls, row: dict[str, Any]) -> "Job":
         result = None
         if row["result_key"] is not None:
             result = ImageInfo(row["result_size"], row["result_width"], row["result_height"])
@@ -78,4 +87,6 @@ class Job:
             error_code=row["error_code"],
             error_message=row["error_message"],
             idempotency_key=row["idempotency_key"],
+            enqueued_at=row["enqueued_at"],
+            redrives=row["redrives"],
         )

@@ -2,6 +2,7 @@
 Queues, and the unit tests over stdlib sqlite3 and in-memory stores. Imports nothing platform.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -12,10 +13,10 @@ class Database(Protocol):
     async def run(self, sql: str, *params: Any) -> int:
         """Execute a statement; returns the number of rows it changed."""
 
-    async def first(self, sql: str, *params: Any) -> dict | None:
+    async def first(self, sql: str, *params: Any) -> dict[str, Any] | None:
         """The first row of a query, or None."""
 
-    async def all(self, sql: str, *params: Any) -> list[dict]:
+    async def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         """Every row of a query."""
 
 
@@ -57,6 +58,13 @@ class JobQueue(Protocol):
 
     async def send_job(self, job_id: str) -> None:
         """Enqueue `{"jobId": job_id}` for processing."""
+
+    async def send_jobs(self, job_ids: Sequence[str]) -> None:
+        """Enqueue one such message per job in a single call (at most `MAX_SEND_BATCH`)."""
+
+
+# Cloudflare Queues' sendBatch takes at most 100 messages per call.
+MAX_SEND_BATCH = 100
 
 
 class DuplicateKey(Exception):

@@ -174,6 +174,9 @@ class JobProcessor:
             FailureCode.PROCESSING_FAILED,
             f"processing failed after {job.attempts} attempts; last error: {last}",
         )
+        # An attempt may have stored the result and then failed to record it: a failed job
+        # keeps no result object.
+        await self.blobs.delete(result_key(job_id))
         log_event(
             "job.failed",
             job_id=job_id,

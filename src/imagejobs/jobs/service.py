@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..errors import IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
-from .model import ImageInfo, Job, new_job_id, original_key, result_key
+from .model import ImageInfo, Job, iso_utc, new_job_id, original_key, result_key
 from .ports import BlobDownload, BlobStore, JobQueue
 from .states import JobStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
@@ -24,10 +24,15 @@ class JobService:
         self.queue = queue
 
     async def submit(self, owner: str, image: ValidImage, idempotency_key: str | None = None) -> tuple[Job, bool]:
-        """Store the original, record the job, enqueue it. Returns (job, created)."""
+        """Store the original, record the job, enqueue it. Returns (job, created).
+
+        Once the row is written the job is accepted, whatever happens to its message: the row
+        is the queue's outbox (jobs/recovery.py), and a send that fails or never happens is
+        made by the recovery cron within minutes (README, "Recovery").
+        """
         digest = hashlib.sha256(image.data).hexdigest()
         if idempotency_key is not None:
-            window_start = (datetime.now(UTC) - IDEMPOTENCY_WINDOW).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            window_start = iso_utc(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
                 return self._replay(existing, digest), False
@@ -54,23 +59,16 @@ class JobService:
         except IdempotencyKeyTaken:
             # A concurrent request with the same Idempotency-Key won the race: use its job.
             await self.blobs.delete(key)
-            winner = await self.store.find_by_idempotency_key(
-                owner, idempotency_key, created_after=""
-            )  # release nothing
-            if winner is None:  # the winner was taken back (its enqueue failed) in between
+            winner = None
+            if idempotency_key is not None:  # (always: only a key can be taken) release nothing
+                winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
+            if winner is None:  # its owner deleted the winner in between
                 raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
             return self._replay(winner, digest), False
         except BaseException:
             await self.blobs.delete(key)
             raise
-        try:
-            await self.queue.send_job(job_id)
-        except Exception as error:
-            # Nothing would ever process the job: take it back rather than leave it pending.
-            await self.store.delete_owned(owner, job_id)
-            await self.blobs.delete(key)
-            log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=str(error))
-            raise ServiceUnavailable("the job queue is unavailable; nothing was stored, try again") from error
+        await self._enqueue(job_id, owner)
         log_event(
             "job.submitted",
             job_id=job_id,
@@ -80,6 +78,20 @@ class JobService:
             height=image.height,
         )
         return job, True
+
+    async def _enqueue(self, job_id: str, owner: str) -> None:
+        """Send the job's message and record the send. Neither failure loses the job: with no
+        send on record, the recovery cron sends it (again: a duplicate is harmless)."""
+        try:
+            await self.queue.send_job(job_id)
+        except Exception as error:  # noqa: BLE001 — the outbox row stays; recovery sends it
+            error_text = f"{type(error).__name__}: {error}"
+            log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=error_text)
+            return
+        try:
+            await self.store.mark_enqueued(job_id)
+        except Exception as error:  # noqa: BLE001 — sent but not recorded: at worst sent twice
+            log_event("job.enqueue_unrecorded", job_id=job_id, error=f"{type(error).__name__}: {error}")
 
     @staticmethod
     def _replay(existing: Job, digest: str) -> Job:

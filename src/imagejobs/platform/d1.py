@@ -9,10 +9,10 @@ from ..jobs.ports import DuplicateKey
 
 
 class D1Database:
-    def __init__(self, binding):
+    def __init__(self, binding: Any):  # the SDK's wrapper of a D1Database
         self._db = binding
 
-    def _statement(self, sql: str, params: tuple[Any, ...]):
+    def _statement(self, sql: str, params: tuple[Any, ...]) -> Any:
         statement = self._db.prepare(sql)
         return statement.bind(*params) if params else statement
 
@@ -23,14 +23,14 @@ class D1Database:
             raise _translate(error) from error
         return int(result["meta"]["changes"])
 
-    async def first(self, sql: str, *params: Any) -> dict | None:
+    async def first(self, sql: str, *params: Any) -> dict[str, Any] | None:
         try:
             row = await self._statement(sql, params).first()
         except JsException as error:
             raise _translate(error) from error
         return None if row is None else dict(row)
 
-    async def all(self, sql: str, *params: Any) -> list[dict]:
+    async def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         try:
             result = await self._statement(sql, params).all()
         except JsException as error:
@@ -38,7 +38,7 @@ class D1Database:
         return [dict(row) for row in result["results"]]
 
 
-def _translate(error: JsException) -> Exception:
+def _translate(error: Exception) -> Exception:
     if "UNIQUE constraint failed" in str(error):
         return DuplicateKey(str(error))
     return error

@@ -1,21 +1,29 @@
 """Queues: the producer adapter (`JobQueue`) and the consumer side, which hands each delivered
 message's body and attempt count to the job processor and applies its decision."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+from ..jobs.ports import MAX_SEND_BATCH
 from ..jobs.processing import Decision
 from ..logs import log_event
 
 
 class QueueJobProducer:
-    def __init__(self, binding):
+    def __init__(self, binding: Any):  # the SDK's wrapper of a Queue producer
         self._queue = binding
 
     async def send_job(self, job_id: str) -> None:
         await self._queue.send({"jobId": job_id})
 
+    async def send_jobs(self, job_ids: Sequence[str]) -> None:
+        if len(job_ids) > MAX_SEND_BATCH:
+            raise ValueError(f"sendBatch takes at most {MAX_SEND_BATCH} messages, got {len(job_ids)}")
+        if job_ids:
+            await self._queue.sendBatch([{"body": {"jobId": job_id}} for job_id in job_ids])
 
-async def consume_batch(batch, handle: Callable[[object, int], Awaitable[Decision]]) -> None:
+
+async def consume_batch(batch: Any, handle: Callable[[object, int], Awaitable[Decision]]) -> None:
     """Run `handle(body, attempt)` for each message and ack or retry it as decided.
 
     A message whose handling raises is retried by the broker's own delay; the others of the

@@ -1,10 +1,12 @@
 """`BlobStore` over an R2 binding."""
 
+from typing import Any
+
 from ..jobs.ports import BlobDownload, StoredBlob
 
 
 class R2BlobStore:
-    def __init__(self, binding):
+    def __init__(self, binding: Any):  # the SDK's wrapper of an R2Bucket
         self._bucket = binding
 
     async def put(self, key: str, data: bytes, *, content_type: str, metadata: dict[str, str]) -> str:
@@ -17,9 +19,14 @@ class R2BlobStore:
         found = await self._bucket.get(key)
         if found is None:
             return None
-        data = await found.arrayBuffer()  # the SDK's memoryview: used as is, not copied again
+        data: memoryview = await found.arrayBuffer()  # the SDK's memoryview: used as is, not copied again
         http_metadata = found.httpMetadata or {}
-        return StoredBlob(data=data, etag=str(found.httpEtag), content_type=http_metadata.get("contentType"))
+        content_type = http_metadata.get("contentType")
+        return StoredBlob(
+            data=data,
+            etag=str(found.httpEtag),
+            content_type=None if content_type is None else str(content_type),
+        )
 
     async def open(self, key: str) -> BlobDownload | None:
         found = await self._bucket.get(key)

@@ -1,15 +1,18 @@
-"""Builds the service from a Worker's `env` and runs one event: an HTTP request or a batch."""
+"""Builds the service from a Worker's `env` and runs one event: an HTTP request, a batch or a
+cron run."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from ..api.app import handle_request
 from ..api.error_mapping import error_response
 from ..config import ConfigError, Settings
 from ..errors import ServiceUnavailable
+from ..jobs import recovery, sweeping
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
-from ..jobs.sweeping import sweep_stale_jobs
 from .access import access_verifier
 from .d1 import D1Database
 from .http import to_http_request, to_workers_response
@@ -21,11 +24,11 @@ JOB_QUEUE_NAME = "image-jobs"
 DEAD_LETTER_QUEUE_NAME = "image-dlq"
 
 
-def _settings(env) -> Settings:
+def _settings(env: Any) -> Settings:
     return Settings.from_vars(lambda name: getattr(env, name, None))
 
 
-async def handle_fetch(request, env):
+async def handle_fetch(request: Any, env: Any) -> Any:
     try:
         settings = _settings(env)
         verifier = access_verifier(settings)
@@ -37,7 +40,7 @@ async def handle_fetch(request, env):
     return to_workers_response(response)
 
 
-async def handle_queue(batch, env) -> None:
+async def handle_queue(batch: Any, env: Any) -> None:
     processor = JobProcessor(JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env))
     handlers = {
         JOB_QUEUE_NAME: processor.process,
@@ -49,7 +52,23 @@ async def handle_queue(batch, env) -> None:
     await consume_batch(batch, handler)
 
 
-async def handle_scheduled(controller, env) -> None:
-    # Staleness is measured from the event's scheduled time (ms since the epoch).
+async def handle_scheduled(controller: Any, env: Any) -> None:
+    """Run the job named by the controller's cron (wrangler.jsonc `triggers.crons`)."""
+    # "Now" is the event's scheduled time (ms since the epoch), not the clock of this isolate.
     now = datetime.fromtimestamp(float(controller.scheduledTime) / 1000, UTC)
-    await sweep_stale_jobs(JobStore(D1Database(env.DB)), now=now)
+    store = JobStore(D1Database(env.DB))
+    blobs = R2BlobStore(env.IMAGES_BUCKET)
+    runs: dict[str, Callable[[], Awaitable[object]]] = {
+        recovery.SCHEDULE: lambda: recovery.redrive_lost_messages(
+            store,
+            QueueJobProducer(env.JOB_QUEUE),
+            blobs,
+            recovery.lost_message_rule(lambda name: getattr(env, name, None)),
+            now=now,
+        ),
+        sweeping.SCHEDULE: lambda: sweeping.sweep_stale_jobs(store, blobs, now=now),
+    }
+    run = runs.get(str(controller.cron))
+    if run is None:
+        raise RuntimeError(f"no scheduled job for cron {controller.cron!r}; expected one of {sorted(runs)}")
+    await run()

@@ -77,3 +77,8 @@ class MemoryQueue:
         if self.fail:
             raise OSError("queue is unavailable")
         self.sent.append(job_id)
+
+    async def send_jobs(self, job_ids):
+        if self.fail:
+            raise OSError("queue is unavailable")
+        self.sent.extend(job_ids)

@@ -132,3 +132,20 @@ def test_a_duplicate_delivery_running_at_the_same_time_never_deletes_the_result(
     done = run(service.get("a@example.com", job.id))
     assert done.status is JobStatus.COMPLETED
     assert f"results/{job.id}.png" in blobs.objects  # the losing attempt left the result alone
+
+
+def test_a_dead_lettered_job_keeps_no_result_object(service, store, blobs, run):
+    """An attempt stored the result and then failed to record it, every time: the failed job
+    must not keep the object."""
+    job = submit(service, run, png(4, 4))
+
+    async def complete_fails(*args, **kwargs):
+        raise RuntimeError("D1 is unavailable")
+
+    processor = JobProcessor(store, blobs, Settings(), sleep=_no_sleep)
+    store.complete = complete_fails
+    assert not run(processor.process({"jobId": job.id}, 1)).ack
+    assert f"results/{job.id}.png" in blobs.objects
+    assert run(processor.dead_letter({"jobId": job.id})) == ACK
+    assert run(service.get("a@example.com", job.id)).status is JobStatus.FAILED
+    assert set(blobs.objects) == {f"originals/{job.id}.png"}
