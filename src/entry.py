@@ -1,5 +1,6 @@
 """The Worker's entry point: wiring only. HTTP requests, queue batches (the job queue and its
-dead letter queue alike) and the hourly cron go to imagejobs.platform.worker."""
+dead letter queue alike) and the crons (recovery each minute, the last-resort sweep hourly) go to
+imagejobs.platform.worker."""
 
 from typing import Any
 
