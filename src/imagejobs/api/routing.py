@@ -51,4 +51,4 @@ class Router:
             if route is None:
                 raise MethodNotAllowed(sorted(methods))
             return Match(route, found.groupdict())
-        raise NotFound(f"no route for {path}")
+        raise NotFound(f"no route for {path[:200]}")
