@@ -10,7 +10,7 @@ PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps browser dev dev-clean lint format test unit e2e web bench runtime-bench
+.PHONY: deps browser dev dev-clean lint format test unit e2e web fuzz bench runtime-bench
 
 # --- installation ----------------------------------------------------------------------
 
@@ -86,6 +86,18 @@ e2e: deps
 
 web: deps browser
 	$(UV) run pytest tests/web
+
+# A longer schemathesis campaign than the one `make test` runs (tests/e2e/test_openapi.py):
+# schema-valid and schema-violating requests per operation and stateful scenarios, FUZZ_EXAMPLES
+# of each, from FUZZ_SEED (printed on every progress line; give it again to replay a run).
+# A 5xx, an undocumented answer or a Worker that stops serving fails it. WORKER_URL=… fuzzes
+# another Worker (in dev mode) instead of a fresh offline runtime.
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_EXAMPLES ?= 300
+FUZZ_STEPS ?= 10
+fuzz: deps
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_STEPS=$(FUZZ_STEPS) \
+		$(UV) run pytest tests/e2e/test_openapi.py -s -q -p no:cacheprovider
 
 bench: deps /usr/bin/pnmtopng
 	$(UV) run python bench/run.py $(BENCH_ARGS)

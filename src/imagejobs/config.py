@@ -2,11 +2,16 @@
 `.dev.vars` locally). Imports nothing from the platform.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
+
+# Numbers are ASCII digits only: Python's int() and float() also take "١٢", "１２" and "1_2".
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+_DECIMAL_NUMBER = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,9})?")
 
 
 class ConfigError(ValueError):
@@ -37,10 +42,10 @@ class Settings:
             raw = text(name)
             if not raw:
                 return default
-            try:
-                value: float = kind(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+            pattern = WHOLE_NUMBER if kind is int else _DECIMAL_NUMBER
+            if not pattern.fullmatch(raw):
+                raise ConfigError(f"{name} must be a number in ASCII digits, got {raw!r}")
+            value: float = kind(raw)
             if value < minimum:
                 raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
             return value

@@ -14,7 +14,7 @@ class ApiError(Exception):
     code = "internal_error"
     abstract = False  # True on a grouping class that is never raised itself
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
         self.message = message or (type(self).__doc__ or "").strip()
         self.details = details or {}
         super().__init__(self.message)
@@ -34,6 +34,13 @@ class Unauthenticated(ApiError):
     code = "unauthenticated"
 
 
+class CrossSiteRequest(ApiError):
+    """Another site sent this request; changes are accepted only from this site's pages and non-browser clients."""
+
+    status = 403
+    code = "cross_site_request"
+
+
 class NotFound(ApiError):
     """No such resource."""
 
@@ -47,7 +54,7 @@ class MethodNotAllowed(ApiError):
     status = 405
     code = "method_not_allowed"
 
-    def __init__(self, allowed: list[str]):
+    def __init__(self, allowed: list[str]) -> None:
         super().__init__(f"allowed methods: {', '.join(allowed)}")
         self.allowed = allowed
 

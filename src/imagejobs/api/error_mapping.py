@@ -17,7 +17,7 @@ def error_response(error: Exception) -> HttpResponse:
             traceback="".join(traceback.format_exception(error)),
         )
         error = ApiError("an internal error occurred; it has been logged")
-    body: dict = {"error": {"code": error.code, "message": error.message}}
+    body: dict[str, object] = {"error": {"code": error.code, "message": error.message}}
     headers: list[tuple[str, str]] = []
     if "job" in error.details:
         body["job"] = job_resource(error.details["job"])

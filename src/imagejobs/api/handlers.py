@@ -1,19 +1,17 @@
 """One handler per route: parse the request, make one service call, serialize the answer."""
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 
 from .. import VERSION
 from ..config import Settings
-from ..errors import BadRequest, PayloadTooLarge
+from ..errors import BadRequest, NotFound, PayloadTooLarge
 from ..jobs.service import JobService
 from ..jobs.states import JobStatus
 from ..jobs.uploads import validate_upload
 from .downloads import grayscale_name, image_response
 from .http import HttpRequest, HttpResponse, etag_matches, json_response
 from .openapi import openapi_document
+from .parameters import content_length, is_job_id, list_cursor, query_params, whole_number
 from .resources import job_resource, resource_etag
 
 # Multipart framing around the file (boundaries, part headers) on top of MAX_UPLOAD_BYTES:
@@ -48,8 +46,8 @@ async def me(ctx: Context, request: HttpRequest) -> HttpResponse:
 
 async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
     limit = ctx.settings.max_upload_bytes
-    length = request.header("content-length")
-    if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD_BYTES:
+    length = content_length(request)
+    if length is not None and length > limit + MULTIPART_OVERHEAD_BYTES:
         raise PayloadTooLarge(f"upload is {length} bytes; the limit is {limit}")
     content_type = (request.header("content-type") or "").lower()
     if not content_type.startswith("multipart/form-data") or request.body is None:
@@ -61,7 +59,7 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
     if upload is None:
         raise BadRequest("the form has no file field named 'file'")
     image = validate_upload(upload, max_bytes=limit, max_pixels=ctx.settings.max_pixels)
-    job, created = await ctx.service.submit(ctx.user, image, key)
+    job, created = await ctx.service.submit(_user(ctx), image, key)
     location = f"/api/jobs/{job.id}"
     return json_response(
         202 if created else 200,
@@ -71,10 +69,10 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
 
 
 async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job = await ctx.service.get(ctx.user, id)
+    job = await ctx.service.get(_user(ctx), _job_id(id))
     body = {"job": job_resource(job)}
     etag = resource_etag(body)
-    headers = [("etag", etag), ("cache-control", "private, no-cache")]
+    headers = [("etag", etag)]
     if not job.status.is_terminal:
         headers.append(("retry-after", "1"))
     if etag_matches(request.header("if-none-match"), etag):
@@ -83,46 +81,52 @@ async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
 
 
 async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:
-    limit = _page_size(request.query.get("limit"))
-    status = _status_filter(request.query.get("status"))
-    after = _decode_cursor(request.query.get("cursor"))
-    page = await ctx.service.list(ctx.user, limit=limit, status=status, after=after)
-    return json_response(
-        200,
-        {
-            "jobs": [job_resource(j) for j in page.jobs],
-            "next_cursor": _encode_cursor(page.next_after) if page.next_after else None,
-        },
-        [("cache-control", "private, no-cache")],
-    )
+    query = query_params(request)
+    limit = _page_size(query.get("limit"))
+    status = _status_filter(query.get("status"))
+    after = list_cursor(query.get("cursor"))
+    page = await ctx.service.list(_user(ctx), limit=limit, status=status, after=after)
+    # The next cursor is the last job's id (parameters.list_cursor says why that is safe).
+    return json_response(200, {"jobs": [job_resource(j) for j in page.jobs], "next_cursor": page.next_after})
 
 
 async def get_result(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job, blob = await ctx.service.result(ctx.user, id)
+    job, blob = await ctx.service.result(_user(ctx), _job_id(id))
     return image_response(request, blob, grayscale_name(job.original_name))
 
 
 async def get_original(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job, blob = await ctx.service.original(ctx.user, id)
+    job, blob = await ctx.service.original(_user(ctx), _job_id(id))
     return image_response(request, blob, job.original_name)
 
 
 async def cancel_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job = await ctx.service.cancel(ctx.user, id)
+    job = await ctx.service.cancel(_user(ctx), _job_id(id))
     return json_response(200, {"job": job_resource(job)})
 
 
 async def delete_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    await ctx.service.delete(ctx.user, id)
+    await ctx.service.delete(_user(ctx), _job_id(id))
     return HttpResponse(204)
+
+
+def _user(ctx: Context) -> str:
+    if ctx.user is None:  # only public routes run without a user, and they do not call this
+        raise RuntimeError("a route that needs a user ran without one")
+    return ctx.user
+
+
+def _job_id(raw: str) -> str:
+    """A path's job id; anything that is not one is answered as a job that does not exist."""
+    if not is_job_id(raw):
+        raise NotFound(f"no job {raw[:40]}")
+    return raw
 
 
 def _page_size(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
+    return whole_number(raw, "limit", 1, MAX_PAGE_SIZE)
 
 
 def _status_filter(raw: str | None) -> JobStatus | None:
@@ -132,25 +136,3 @@ def _status_filter(raw: str | None) -> JobStatus | None:
         return JobStatus(raw)
     except ValueError:
         raise BadRequest(f"status must be one of: {', '.join(s.value for s in JobStatus)}") from None
-
-
-# Cursor values must survive the trip to D1: Pyodide passes ints beyond 2**53 as BigInt,
-# which D1 refuses (D1_TYPE_ERROR).
-_MAX_SEQ = 2**53 - 1
-
-
-def _encode_cursor(after: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"before": after}).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(raw: str | None) -> int | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        seq = value["before"]
-        if type(seq) is int and 0 < seq <= _MAX_SEQ:
-            return seq
-    except (ValueError, TypeError, KeyError, RecursionError, binascii.Error):
-        pass
-    raise BadRequest("cursor is not one this API returned")

@@ -1,27 +1,51 @@
 """The OpenAPI 3.1 description of the API (spec: API.md), served at /api/openapi.json."""
 
+from typing import Any
+
 from .. import VERSION
 from ..errors import error_catalog
 from ..jobs.failures import FailureCode
 from ..jobs.states import JobStatus
 
+Json = dict[str, Any]
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 _USER_HEADER = {"$ref": "#/components/parameters/DevUser"}
+# Operations on the job a response describes (OpenAPI links: what a client, or a stateful
+# test, can do next with `job.id`).
+_JOB_LINKS = {
+    name: {"operationId": operation, "parameters": {"id": "$response.body#/job/id"}}
+    for name, operation in (
+        ("GetJob", "getJob"),
+        ("GetOriginal", "getOriginal"),
+        ("GetResult", "getResult"),
+        ("CancelJob", "cancelJob"),
+        ("DeleteJob", "deleteJob"),
+    )
+}
 
 
-def _json(schema_ref: str, description: str) -> dict:
+def _errors(*statuses: str) -> Json:
+    return dict.fromkeys(statuses, _ERROR)
+
+
+def _json(schema_ref: str, description: str) -> Json:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
     }
 
 
-def _png(description: str) -> dict:
+def _with_links(response: Json) -> Json:
+    return {**response, "links": _JOB_LINKS}
+
+
+def _png(description: str) -> Json:
     return {"description": description, "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}
 
 
-def _upload_operation(operation_id: str, summary: str) -> dict:
+def _upload_operation(operation_id: str, summary: str) -> Json:
     return {
         "operationId": operation_id,
         "summary": summary,
@@ -47,15 +71,15 @@ def _upload_operation(operation_id: str, summary: str) -> dict:
             },
         },
         "responses": {
-            "202": _json("JobEnvelope", "Job created and queued"),
-            "200": _json("JobEnvelope", "The job an earlier request with this Idempotency-Key created"),
-            **dict.fromkeys(("400", "401", "409", "413", "415", "422", "503"), _ERROR),
+            "202": _with_links(_json("JobEnvelope", "Job created and queued")),
+            "200": _with_links(_json("JobEnvelope", "The job an earlier request with this Idempotency-Key created")),
+            **_errors("400", "401", "403", "409", "413", "415", "422", "503"),
         },
     }
 
 
-def openapi_document() -> dict:
-    image_info = {
+def openapi_document() -> Json:
+    image_info: Json = {
         "type": "object",
         "required": ["size", "width", "height", "content_type"],
         "properties": {
@@ -100,7 +124,7 @@ def openapi_document() -> dict:
                     "operationId": "me",
                     "summary": "The signed-in user",
                     "parameters": [_USER_HEADER],
-                    "responses": {"200": _json("Me", "The user"), "401": _ERROR, "503": _ERROR},
+                    "responses": {"200": _json("Me", "The user"), **_errors("400", "401", "503")},
                 }
             },
             "/api/jobs": {
@@ -115,14 +139,17 @@ def openapi_document() -> dict:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
                         },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "cursor",
+                            "in": "query",
+                            "description": "Opaque: the next_cursor of the previous page.",
+                            "schema": {"type": "string", "maxLength": 64},
+                        },
                         {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}},
                     ],
                     "responses": {
                         "200": _json("JobList", "A page of jobs"),
-                        "400": _ERROR,
-                        "401": _ERROR,
-                        "503": _ERROR,
+                        **_errors("400", "401", "503"),
                     },
                 },
             },
@@ -139,16 +166,14 @@ def openapi_document() -> dict:
                     "responses": {
                         "200": _json("JobEnvelope", "The job"),
                         "304": {"description": "Unchanged since the given ETag"},
-                        "401": _ERROR,
-                        "404": _ERROR,
-                        "503": _ERROR,
+                        **_errors("400", "401", "404", "503"),
                     },
                 },
                 "delete": {
                     "operationId": "deleteJob",
                     "summary": "Delete a job and its images",
                     "parameters": [_JOB_ID, _USER_HEADER],
-                    "responses": {"204": {"description": "Deleted"}, "401": _ERROR, "404": _ERROR, "503": _ERROR},
+                    "responses": {"204": {"description": "Deleted"}, **_errors("400", "401", "403", "404", "503")},
                 },
             },
             "/api/jobs/{id}/result": {
@@ -159,10 +184,7 @@ def openapi_document() -> dict:
                     "responses": {
                         "200": _png("The grayscale image"),
                         "304": {"description": "Unchanged"},
-                        "401": _ERROR,
-                        "404": _ERROR,
-                        "409": _ERROR,
-                        "503": _ERROR,
+                        **_errors("400", "401", "404", "409", "503"),
                     },
                 }
             },
@@ -174,9 +196,7 @@ def openapi_document() -> dict:
                     "responses": {
                         "200": _png("The original image"),
                         "304": {"description": "Unchanged"},
-                        "401": _ERROR,
-                        "404": _ERROR,
-                        "503": _ERROR,
+                        **_errors("400", "401", "404", "503"),
                     },
                 }
             },
@@ -187,10 +207,7 @@ def openapi_document() -> dict:
                     "parameters": [_JOB_ID, _USER_HEADER],
                     "responses": {
                         "200": _json("JobEnvelope", "The cancelled job"),
-                        "401": _ERROR,
-                        "404": _ERROR,
-                        "409": _ERROR,
-                        "503": _ERROR,
+                        **_errors("400", "401", "403", "404", "409", "503"),
                     },
                 }
             },

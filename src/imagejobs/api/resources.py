@@ -7,7 +7,7 @@ from ..jobs.model import Job
 from ..jobs.states import JobStatus
 
 
-def job_resource(job: Job) -> dict:
+def job_resource(job: Job) -> dict[str, object]:
     base = f"/api/jobs/{job.id}"
     return {
         "id": job.id,

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..errors import MethodNotAllowed, NotFound
+from .http import HttpResponse
 
-Handler = Callable[..., Awaitable]
+Handler = Callable[..., Awaitable[HttpResponse]]
 _PARAM = re.compile(r"{([a-z_]+)}")
 
 
@@ -26,7 +27,7 @@ class Match:
     params: dict[str, str]
 
 
-def compile_template(template: str) -> re.Pattern:
+def compile_template(template: str) -> re.Pattern[str]:
     """`/api/jobs/{id}` → `^/api/jobs/(?P<id>[^/]+)$` (literal parts escaped)."""
     parts = _PARAM.split(template)  # literal, name, literal, name, …, literal
     regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
@@ -34,7 +35,7 @@ def compile_template(template: str) -> re.Pattern:
 
 
 class Router:
-    def __init__(self, routes: list[Route]):
+    def __init__(self, routes: list[Route]) -> None:
         self.routes = tuple(routes)
         by_template: dict[str, dict[str, Route]] = {}
         for route in routes:
@@ -50,4 +51,4 @@ class Router:
             if route is None:
                 raise MethodNotAllowed(sorted(methods))
             return Match(route, found.groupdict())
-        raise NotFound(f"no route for {path}")
+        raise NotFound(f"no route for {path[:200]}")

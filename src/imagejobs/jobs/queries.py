@@ -48,11 +48,13 @@ RELEASE_IDEMPOTENCY_KEY = (
 
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
 
-# Newest first by insertion order. The cursor is the seq of the last row of the previous
-# page, so pages stay stable while new jobs are inserted at the top.
+# Newest first by insertion order. A page continues after a job of the same owner (?3, the
+# last job of the previous page), so pages stay stable while new jobs are inserted at the top;
+# a job id that is not the owner's own matches no row, and so no job follows it.
 LIST_JOBS = (
-    f"SELECT {JOB_COLUMNS}, seq FROM jobs WHERE owner = ?1 "
-    "AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR seq < ?3) "
+    f"SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?1 "
+    "AND (?2 IS NULL OR status = ?2) "
+    "AND (?3 IS NULL OR seq < (SELECT seq FROM jobs WHERE id = ?3 AND owner = ?1)) "
     "ORDER BY seq DESC LIMIT ?4"
 )
 

@@ -7,7 +7,7 @@ consumer is idempotent (jobs/processing.py). Imports nothing platform.
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from ..config import ConfigError
+from ..config import WHOLE_NUMBER, ConfigError
 from ..logs import log_event, user_hash
 from .failures import FailureCode
 from .model import iso_utc, result_key
@@ -56,7 +56,7 @@ def lost_message_rule(get: Callable[[str], object]) -> LostMessageRule:
         if not text:
             values[field] = default
             continue
-        if not text.isdigit():
+        if not WHOLE_NUMBER.fullmatch(text):  # ASCII digits only, as every number of the API
             raise ConfigError(f"{name} must be a whole number of at least 0, got {text!r}")
         values[field] = int(text)
     return LostMessageRule(**values)

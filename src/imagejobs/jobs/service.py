@@ -6,7 +6,7 @@ Another user's job is reported exactly as a missing one. Imports nothing platfor
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from ..errors import IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
+from ..errors import BadRequest, IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
 from .model import ImageInfo, Job, iso_utc, new_job_id, original_key, result_key
 from .ports import BlobDownload, BlobStore, JobQueue
@@ -107,8 +107,15 @@ class JobService:
             raise NotFound(f"no job {job_id}")
         return job
 
-    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: int | None) -> Page:
-        return await self.store.list(owner, limit=limit, status=status, after=after)
+    async def list(self, owner: str, *, limit: int, status: JobStatus | None, after: str | None) -> Page:
+        """A page of the owner's jobs after their job `after`; raises BadRequest if `after` is not
+        one of the owner's jobs (another user's, a deleted one, an invented one)."""
+        page = await self.store.list(owner, limit=limit, status=status, after=after)
+        # A page with jobs proves `after` is the owner's (the query finds nothing otherwise);
+        # only an empty one needs the check.
+        if after is not None and not page.jobs and await self.store.get_owned(owner, after) is None:
+            raise BadRequest("cursor does not continue a listing of yours (was its job deleted?); list from the start")
+        return page
 
     async def result(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
         job = await self.get(owner, job_id)

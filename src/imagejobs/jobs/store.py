@@ -58,7 +58,7 @@ class NewJob:
 @dataclass(frozen=True, slots=True)
 class Page:
     jobs: list[Job]
-    next_after: int | None  # seq of the last job, if more may follow
+    next_after: str | None  # id of the last job, if more may follow
 
 
 class JobStore:
@@ -111,11 +111,12 @@ class JobStore:
         *,
         limit: int,
         status: JobStatus | None = None,
-        after: int | None = None,
+        after: str | None = None,
     ) -> Page:
+        """Up to `limit` of the owner's jobs, newest first, after the owner's job `after`."""
         rows = await self.db.all(queries.LIST_JOBS, owner, status.value if status else None, after, limit + 1)
-        page = rows[:limit]
-        return Page([Job.from_row(r) for r in page], page[-1]["seq"] if len(rows) > limit else None)
+        jobs = [Job.from_row(r) for r in rows[:limit]]
+        return Page(jobs, jobs[-1].id if len(rows) > limit else None)
 
     async def delete_owned(self, owner: str, job_id: str) -> bool:
         return await self.db.run(queries.DELETE_OWNED_JOB, job_id, owner) > 0

@@ -1,8 +1,11 @@
-"""HTTP adapter: the runtime's `workers.Request` → `HttpRequest`, `HttpResponse` → `workers.Response`."""
+"""HTTP adapter: the runtime's `workers.Request` → `HttpRequest`, `HttpResponse` →
+`workers.Response`, and the bounded outbound fetch that identity is given for the Access keys."""
 
-from urllib.parse import parse_qsl, urlsplit
+import re
+from typing import Any
+from urllib.parse import urlsplit
 
-from workers import Response
+from workers import Response, fetch
 
 from ..api.http import HttpRequest, HttpResponse
 from ..errors import BadRequest, PayloadTooLarge
@@ -10,19 +13,21 @@ from ..jobs.uploads import Upload
 
 # Statuses whose responses must not carry a body (the Fetch standard rejects one).
 _NULL_BODY_STATUSES = {101, 204, 205, 304}
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
 
 
 class _FormBody:
-    """Reads a multipart body with the runtime's own parser (request.formData())."""
+    """Reads a multipart body with the runtime's own parser (request.formData()), which is
+    bounded by the body's size: the API refuses a Content-Length beyond the upload limit first."""
 
-    def __init__(self, request):
+    def __init__(self, request: Any) -> None:
         self._request = request
 
     async def read_file_field(self, name: str, max_bytes: int) -> Upload | None:
         try:
             form = await self._request.form_data()
         except Exception as error:  # noqa: BLE001 — the runtime raises TypeError (a JsException) for malformed multipart
-            raise BadRequest(f"malformed multipart/form-data body: {error}") from None
+            raise BadRequest(f"malformed multipart/form-data body: {str(error)[:200]}") from None
         if name not in form:
             return None
         value = form[name]
@@ -33,17 +38,20 @@ class _FormBody:
         return Upload(name=str(getattr(value, "name", "") or ""), data=bytes(await value.bytes()))
 
 
-def to_http_request(request) -> HttpRequest:
-    url = urlsplit(request.url)
-    headers = {name.lower(): value for name, value in request.headers.items()}
+def to_http_request(request: Any) -> HttpRequest:
+    """The platform-neutral request. The path is the URL's path exactly as the runtime parsed it
+    (workerd keeps `//evil/api/health` as a path; it is not `/api/health`)."""
+    url = urlsplit(str(request.url))
+    headers = {str(name).lower(): str(value) for name, value in request.headers.items()}
     return HttpRequest(
         # The JS string: the SDK's `request.method` is HTTPMethod[...], a KeyError for methods
         # it does not list (PROPFIND…), which must reach the router and get a JSON 405.
         method=str(request.js_object.method).upper(),
         path=url.path,
-        query=dict(parse_qsl(url.query, keep_blank_values=True)),
+        query_string=url.query,
         headers=headers,
         body=_FormBody(request),
+        origin=f"{url.scheme}://{url.netloc}",
     )
 
 
@@ -55,3 +63,18 @@ def to_workers_response(response: HttpResponse) -> Response:
         body = bytes(body)
     # anything else is a JS ReadableStream from R2, which the Response streams as it is
     return Response(body, status=response.status, headers=response.headers)
+
+
+async def fetch_bytes(url: str, *, max_bytes: int) -> bytes:
+    """The body of a GET of `url` (identity's `Fetch`): raises OSError unless the answer is a
+    2xx whose body is at most `max_bytes` long (refused from Content-Length before reading)."""
+    response = await fetch(url)
+    if not response.ok:
+        raise OSError(f"HTTP {response.status}")
+    declared = response.headers.get("content-length")
+    if declared is not None and (not _CONTENT_LENGTH.fullmatch(declared) or int(declared) > max_bytes):
+        raise OSError(f"the response is larger than {max_bytes} bytes")
+    body = bytes(await response.bytes())
+    if len(body) > max_bytes:
+        raise OSError(f"the response is larger than {max_bytes} bytes")
+    return body

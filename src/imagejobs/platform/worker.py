@@ -5,17 +5,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..api.app import handle_request
-from ..api.error_mapping import error_response
+from ..api.app import failure_response, handle_request
 from ..config import ConfigError, Settings
-from ..errors import ServiceUnavailable
+from ..errors import BadRequest, ServiceUnavailable
+from ..identity import AccessKeyCache, Authenticator
 from ..jobs import recovery, sweeping
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
-from .access import access_verifier
 from .d1 import D1Database
-from .http import to_http_request, to_workers_response
+from .http import fetch_bytes, to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
 
@@ -28,15 +27,24 @@ def _settings(env: Any) -> Settings:
     return Settings.from_vars(lambda name: getattr(env, name, None))
 
 
+# The Access signing keys outlive a request: one cache per isolate, created here and handed to
+# identity with the platform's fetch (a module of the platform layer lives as long as the isolate).
+ACCESS_KEYS = AccessKeyCache(fetch_bytes)
+
+
 async def handle_fetch(request: Any, env: Any) -> Any:
     try:
         settings = _settings(env)
-        verifier = access_verifier(settings)
+        authenticator = Authenticator.for_settings(settings, ACCESS_KEYS)
     except ConfigError as error:
-        return to_workers_response(error_response(ServiceUnavailable(f"the Worker is misconfigured: {error}")))
+        return to_workers_response(failure_response(ServiceUnavailable(f"the Worker is misconfigured: {error}")))
+    try:
+        http_request = to_http_request(request)
+    except ValueError as error:  # a URL the runtime accepted but Python's parser does not
+        return to_workers_response(failure_response(BadRequest(f"malformed request URL ({error})")))
     store = JobStore(D1Database(env.DB))
     service = JobService(store, R2BlobStore(env.IMAGES_BUCKET), QueueJobProducer(env.JOB_QUEUE))
-    response = await handle_request(to_http_request(request), settings, service, verifier)
+    response = await handle_request(http_request, settings, service, authenticator)
     return to_workers_response(response)
 
 

@@ -1,15 +1,18 @@
-"""The API in CPython: routing, identity, upload validation — with the real store on SQLite.
+"""The API in CPython: routing, identity, upload validation, listing, cross-site refusal and the
+security headers — with the real store on SQLite.
 
 A rejected upload must leave nothing behind: no object, no row, no message.
 """
 
 import json
+import uuid
 
 import pytest
 
 from imagejobs.api.app import handle_request
 from imagejobs.api.http import HttpRequest
 from imagejobs.config import Settings
+from imagejobs.identity import AccessKeyCache, Authenticator
 from imagejobs.jobs.uploads import Upload
 
 from .images import header_only_png, png
@@ -17,6 +20,12 @@ from .images import header_only_png, png
 DEV = Settings(auth_mode="dev", max_upload_bytes=2000, max_pixels=10_000)
 WIDE = Settings(auth_mode="dev", max_upload_bytes=2000, max_pixels=10**9)
 USER = {"x-dev-user": "a@example.com"}
+OTHER = {"x-dev-user": "b@example.com"}
+ORIGIN = "https://images.example.com"
+
+
+async def _no_fetch(url, *, max_bytes):
+    raise OSError("unit tests fetch nothing")
 
 
 class FileBody:
@@ -30,13 +39,19 @@ class FileBody:
 def upload_request(data: bytes | None, headers=None, path="/api/jobs") -> HttpRequest:
     body = FileBody(None if data is None else Upload("cat.png", data))
     headers = {"content-type": "multipart/form-data; boundary=x", **USER, **(headers or {})}
-    return HttpRequest("POST", path, headers=headers, body=body)
+    return HttpRequest("POST", path, headers=headers, body=body, origin=ORIGIN)
 
 
 def call(run, service, request, settings=DEV):
-    response = run(handle_request(request, settings, service))
-    body = json.loads(response.body) if response.body else None
+    authenticator = Authenticator.for_settings(settings, AccessKeyCache(_no_fetch))
+    response = run(handle_request(request, settings, service, authenticator))
+    is_json = (response.header("content-type") or "").startswith("application/json")
+    body = json.loads(response.body) if response.body and is_json else None
     return response, body
+
+
+def get(path: str, query: str = "", headers=USER) -> HttpRequest:
+    return HttpRequest("GET", path, query_string=query, headers=dict(headers), origin=ORIGIN)
 
 
 def test_a_known_path_with_the_wrong_method_is_405_and_an_unknown_path_404(run, service):
@@ -62,7 +77,20 @@ def test_with_no_identity_configured_the_api_fails_closed(run, service, settings
     assert response.status == 200
 
 
-@pytest.mark.parametrize("user", [None, "", "not-an-email"])
+@pytest.mark.parametrize(
+    "user",
+    [
+        None,
+        "",
+        "not-an-email",
+        "a@b@example.com",
+        "tab\there@example.com",
+        "nul\x00@example.com",
+        "zero\u200bwidth@example.com",
+        "bad\ufffd@example.com",  # the platform's mark of bytes that are not UTF-8
+        "x" * 65 + "@example.com",
+    ],
+)
 def test_dev_mode_needs_an_email_in_x_dev_user(run, service, user):
     headers = {} if user is None else {"x-dev-user": user}
     response, body = call(run, service, HttpRequest("GET", "/api/me", headers=headers))
@@ -72,6 +100,12 @@ def test_dev_mode_needs_an_email_in_x_dev_user(run, service, user):
 def test_me_names_the_user(run, service):
     _, body = call(run, service, HttpRequest("GET", "/api/me", headers=USER))
     assert body == {"user": {"email": "a@example.com"}, "limits": {"max_upload_bytes": 2000, "max_pixels": 10_000}}
+
+
+def test_a_utf8_dev_user_keeps_its_name(run, service):
+    # The platform decodes header bytes as UTF-8: "José" arrives as the text "José".
+    _, body = call(run, service, HttpRequest("GET", "/api/me", headers={"x-dev-user": "José@Example.com"}))
+    assert body["user"] == {"email": "josé@example.com"}
 
 
 @pytest.mark.parametrize(
@@ -89,6 +123,11 @@ def test_me_names_the_user(run, service):
         (header_only_png(1_000_001, 1), {}, 422, "invalid_image"),
         (header_only_png(4, 4, bit_depth=3), {}, 422, "invalid_image"),
         (png(), {"idempotency-key": "k" * 256}, 400, "bad_request"),
+        (png(), {"content-length": "²"}, 400, "bad_request"),
+        (png(), {"content-length": "１０"}, 400, "bad_request"),
+        (png(), {"content-length": "-1"}, 400, "bad_request"),
+        (png(), {"sec-fetch-site": "cross-site"}, 403, "cross_site_request"),
+        (png(), {"origin": "https://evil.example"}, 403, "cross_site_request"),
     ],
 )
 def test_a_rejected_upload_is_answered_and_leaves_nothing_behind(
@@ -130,47 +169,151 @@ def test_the_same_idempotency_key_and_file_give_the_same_job(run, service, queue
 def test_get_job_supports_etags(run, service):
     _, body = call(run, service, upload_request(png()))
     path = f"/api/jobs/{body['job']['id']}"
-    first, _ = call(run, service, HttpRequest("GET", path, headers=USER))
-    etag = dict(first.headers)["etag"]
-    assert dict(first.headers)["retry-after"] == "1"
-    again, _ = call(run, service, HttpRequest("GET", path, headers={**USER, "if-none-match": etag}))
+    first, _ = call(run, service, get(path))
+    etag = first.header("etag")
+    assert first.header("retry-after") == "1"
+    again, _ = call(run, service, get(path, headers={**USER, "if-none-match": etag}))
     assert again.status == 304 and again.body == b""
-
-
-def _cursor(value) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    listed, _ = call(run, service, get(path, headers={**USER, "if-none-match": ", ".join(['"x"'] * 63 + [etag])}))
+    assert listed.status == 304
+    too_many, _ = call(run, service, get(path, headers={**USER, "if-none-match": ", ".join(['"x"'] * 64 + [etag])}))
+    assert too_many.status == 400
 
 
 @pytest.mark.parametrize(
     "query",
     [
-        {"limit": "0"},
-        {"limit": "101"},
-        {"limit": "x"},
-        {"status": "done"},
-        {"cursor": "???"},
-        {"cursor": _cursor({"before": 2**53 + 1})},
-        {"cursor": _cursor({"before": 0})},
-        {"cursor": _cursor({"before": "5"})},
-        {"cursor": _cursor([1])},
-        {"cursor": _cursor({"before": True})},
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "limit=",
+        "limit=%C2%B2",  # "²": str.isdigit() says yes, int() says no
+        "limit=%EF%BC%91%EF%BC%90",  # fullwidth "１０"
+        "limit=%D9%A1%D9%A0",  # Arabic-Indic "١٠"
+        "limit=1_0",
+        "limit=+5",
+        "limit=%2010",
+        "limit=1e2",
+        "limit=" + "9" * 5000,
+        "limit=5&limit=6",
+        "status=done",
+        "cursor=???",
+        "cursor=" + "a" * 37,
+        "cursor=eyJiZWZvcmUiOiAxMTkzfQ",  # the old readable cursor, {"before": 1193}
+        "cursor=" + "W" * 5000,
+        "cursor=%ff",
+        "&".join(f"p{i}=1" for i in range(17)),
+        "x=" + "y" * 2047,
     ],
 )
 def test_bad_listing_parameters_are_400(run, service, query):
-    response, body = call(run, service, HttpRequest("GET", "/api/jobs", query=query, headers=USER))
+    response, body = call(run, service, get("/api/jobs", query))
     assert response.status == 400 and body["error"]["code"] == "bad_request"
 
 
 def test_listing_pages_through_a_users_jobs(run, service):
     ids = [call(run, service, upload_request(png()))[1]["job"]["id"] for _ in range(3)]
-    _, page = call(run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2"}, headers=USER))
-    _, rest = call(
-        run, service, HttpRequest("GET", "/api/jobs", query={"limit": "2", "cursor": page["next_cursor"]}, headers=USER)
-    )
+    _, page = call(run, service, get("/api/jobs", "limit=2"))
+    assert page["next_cursor"] == ids[1]  # the last job of the page: nothing the user did not know
+    _, rest = call(run, service, get("/api/jobs", f"limit=2&cursor={page['next_cursor']}"))
     assert [j["id"] for j in page["jobs"] + rest["jobs"]] == ids[::-1]
     assert rest["next_cursor"] is None
+
+
+def test_a_cursor_of_another_user_or_of_no_job_is_400(run, service):
+    ids = [call(run, service, upload_request(png()))[1]["job"]["id"] for _ in range(2)]
+    for cursor, headers in ((ids[1], OTHER), (str(uuid.uuid4()), USER)):
+        response, body = call(run, service, get("/api/jobs", f"cursor={cursor}", headers))
+        assert response.status == 400 and body["error"]["code"] == "bad_request"
+    # the oldest job as a cursor is valid and simply ends the listing
+    response, body = call(run, service, get("/api/jobs", f"cursor={ids[0]}"))
+    assert response.status == 200 and body == {"jobs": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/jobs/abc", "/api/jobs/" + "a" * 5000, "/api/jobs/ABCDEF00-0000-4000-8000-000000000000"]
+)
+def test_a_path_id_that_is_no_job_id_is_404_without_a_lookup(run, service, path):
+    async def unreachable(*args, **kwargs):
+        raise AssertionError("looked up an id that cannot exist")
+
+    service.store.get_owned = unreachable
+    response, body = call(run, service, get(path))
+    assert response.status == 404 and body["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/jobs"), ("POST", "/api/upload"), ("POST", "/api/jobs/{id}/cancel"), ("DELETE", "/api/jobs/{id}")],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},  # a sibling subdomain is another origin too
+        {"sec-fetch-site": "cross-site", "origin": ORIGIN},  # Fetch Metadata wins
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"origin": ORIGIN + ".evil.example"},
+        {"origin": "http://images.example.com"},  # another scheme is another origin
+    ],
+)
+def test_cross_site_changes_are_refused_and_change_nothing(run, service, queue, method, path, headers):
+    job_id = call(run, service, upload_request(png()))[1]["job"]["id"]
+    request = HttpRequest(
+        method,
+        path.format(id=job_id),
+        headers={"content-type": "multipart/form-data; boundary=x", **USER, **headers},
+        body=FileBody(Upload("cat.png", png())),
+        origin=ORIGIN,
+    )
+    response, body = call(run, service, request)
+    assert response.status == 403 and body["error"]["code"] == "cross_site_request"
+    assert len(queue.sent) == 1
+    _, listed = call(run, service, get("/api/jobs"))
+    assert [(j["id"], j["status"]) for j in listed["jobs"]] == [(job_id, "pending")]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl, server-to-server clients
+        {"sec-fetch-site": "same-origin"},
+        {"sec-fetch-site": "none"},  # the user typed the address
+        {"origin": ORIGIN},
+        {"origin": "HTTPS://Images.Example.com"},
+        {"sec-fetch-site": "same-origin", "origin": "https://evil.example"},  # Fetch Metadata wins
+    ],
+)
+def test_same_origin_and_non_browser_changes_pass(run, service, headers):
+    response, _ = call(run, service, upload_request(png(), headers))
+    assert response.status == 202
+    job_id = _["job"]["id"]
+    request = HttpRequest("POST", f"/api/jobs/{job_id}/cancel", headers={**USER, **headers}, origin=ORIGIN)
+    assert call(run, service, request)[0].status == 200
+
+
+def test_every_response_carries_the_security_headers(run, service):
+    created, body = call(run, service, upload_request(png()))
+    job_path = f"/api/jobs/{body['job']['id']}"
+    responses = [
+        created,
+        call(run, service, get("/api/me"))[0],
+        call(run, service, get("/api/jobs"))[0],
+        call(run, service, get(job_path))[0],
+        call(run, service, get("/api/jobs", "limit=x"))[0],
+        call(run, service, get("/api/me", headers={}))[0],
+        call(run, service, get("/api/health"))[0],
+        call(run, service, HttpRequest("TRACE", "/api/health"))[0],
+        call(run, service, get(f"{job_path}/result"))[0],  # 409 with the job in its body
+    ]
+    for response in responses:
+        assert response.header("x-content-type-options") == "nosniff", response
+        assert response.header("cache-control") == "no-store", response
+    download, _ = call(run, service, get(f"{job_path}/original"))
+    assert download.status == 200
+    assert download.header("cache-control") == "private, no-cache" and download.header("etag")
+    assert download.header("x-content-type-options") == "nosniff"
 
 
 def test_an_unexpected_error_is_a_500_with_a_generic_message_and_a_logged_traceback(run, service, capsys):
@@ -178,7 +321,8 @@ def test_an_unexpected_error_is_a_500_with_a_generic_message_and_a_logged_traceb
         raise RuntimeError("database fell over")
 
     service.store.get_owned = broken
-    response, body = call(run, service, HttpRequest("GET", "/api/jobs/abc", headers=USER))
+    job_id = str(uuid.uuid4())
+    response, body = call(run, service, get(f"/api/jobs/{job_id}"))
     assert response.status == 500
     assert body["error"]["code"] == "internal_error"
     assert "fell over" not in body["error"]["message"]  # internals stay in the logs
