@@ -1,5 +1,6 @@
 """Request parameters from untrusted text, each bounded before it is parsed (docs/INPUTS.md):
-the query string, whole numbers (ASCII digits only), the list cursor and job ids.
+the query string, whole numbers (ASCII digits only), the list cursor, job ids and the `wait`
+preference of a Prefer header.
 Imports nothing platform.
 """
 
@@ -18,6 +19,15 @@ _WHOLE_NUMBER = re.compile(rf"[0-9]{{1,{MAX_NUMBER_DIGITS}}}")
 # A job id is a random UUIDv4 in its canonical lower-case form (jobs/model.py new_job_id).
 _JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 JOB_ID_CHARS = 36
+
+# RFC 7240 §2: Prefer = 1#preference; preference = token [ BWS "=" BWS word ]
+# *( OWS ";" [ OWS parameter ] ); word = token / quoted-string (RFC 9110 §5.6).
+MAX_PREFERENCES = 16
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_WORD = rf'(?:{_TOKEN}|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\U0010ffff]|\\[\t\x20-\x7e\x80-\U0010ffff])*")'
+_PARAMETER = rf"{_TOKEN}(?:[ \t]*=[ \t]*{_WORD})?"
+_PREFERENCE = re.compile(rf"({_TOKEN})(?:[ \t]*=[ \t]*({_WORD}))?(?:[ \t]*;(?:[ \t]*{_PARAMETER})?)*")
+_LIST_SEPARATOR = re.compile(r"[ \t]*(?:,[ \t]*)*")
 
 
 def query_params(request: HttpRequest) -> dict[str, str]:
@@ -69,3 +79,38 @@ def list_cursor(raw: str | None) -> str | None:
     if not is_job_id(raw):
         raise BadRequest("cursor is not one this API returned")
     return raw
+
+
+def prefer_wait(request: HttpRequest) -> int | None:
+    """The seconds of the Prefer header's `wait` preference (RFC 7240 §4.3), None without one.
+
+    Preferences other than `wait` are ignored, as RFC 7240 §2 asks; of several `wait`s the first
+    counts (§2). Raises BadRequest if the header is not a list of at most MAX_PREFERENCES
+    preferences, or if `wait` is not 1 to MAX_NUMBER_DIGITS ASCII digits.
+    """
+    raw = request.header("prefer")
+    if raw is None:
+        return None
+    names_and_values: list[tuple[str, str | None]] = []
+    position = _skip_separators(raw, 0)
+    while position < len(raw):
+        match = _PREFERENCE.match(raw, position)
+        if match is None or len(names_and_values) == MAX_PREFERENCES:
+            raise BadRequest(f"Prefer must be a list of at most {MAX_PREFERENCES} preferences (RFC 7240)")
+        names_and_values.append((match.group(1).lower(), match.group(2)))
+        position = match.end()
+        after = _skip_separators(raw, position)
+        if after < len(raw) and "," not in raw[position:after]:
+            raise BadRequest(f"Prefer must be a list of at most {MAX_PREFERENCES} preferences (RFC 7240)")
+        position = after
+    value = next((value for name, value in names_and_values if name == "wait"), "")
+    if value == "":
+        return None
+    if value is None or not _WHOLE_NUMBER.fullmatch(value):
+        raise BadRequest(f"the wait preference must be a number of seconds in 1 to {MAX_NUMBER_DIGITS} ASCII digits")
+    return int(value)
+
+
+def _skip_separators(text: str, position: int) -> int:
+    match = _LIST_SEPARATOR.match(text, position)
+    return position if match is None else match.end()
