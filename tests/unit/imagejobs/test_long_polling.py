@@ -138,9 +138,8 @@ async def _no_fetch(url, *, max_bytes):
 
 
 def get_job(service, job_id, headers, disconnected=None):
-    request = HttpRequest(
-        "GET", f"/api/jobs/{job_id}", headers={**USER, **headers}, **({"disconnected": disconnected} if disconnected else {})
-    )
+    gone = {"disconnected": disconnected} if disconnected else {}
+    request = HttpRequest("GET", f"/api/jobs/{job_id}", headers={**USER, **headers}, **gone)
     return handle_request(request, SETTINGS, service, Authenticator.for_settings(SETTINGS, AccessKeyCache(_no_fetch)))
 
 
