@@ -184,8 +184,9 @@ def openapi_document() -> Json:
                             "description": (
                                 "RFC 7240. `wait=N` (1–18 ASCII digits; N is capped at 25) with an If-None-Match "
                                 "that names the current ETag holds the response until the job changes (200) or N "
-                                "seconds pass (304); a final job is answered at once. Other preferences are ignored; "
-                                "a malformed `wait` or more than 16 preferences is 400."
+                                "seconds pass (304); a final job is answered at once. Other preferences, a `wait` "
+                                "that is not ASCII digits and a header of more than 16 preferences are ignored "
+                                "(RFC 7240 §2)."
                             ),
                             "schema": {"type": "string"},
                         },

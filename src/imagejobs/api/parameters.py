@@ -82,33 +82,36 @@ def list_cursor(raw: str | None) -> str | None:
 
 
 def prefer_wait(request: HttpRequest) -> int | None:
-    """The seconds of the Prefer header's `wait` preference (RFC 7240 §4.3), None without one.
+    """The seconds of the Prefer header's `wait` preference (RFC 7240 §4.3), or None when there
+    is no usable one.
 
-    Preferences other than `wait` are ignored, as RFC 7240 §2 asks; of several `wait`s the first
-    counts (§2). Raises BadRequest if the header is not a list of at most MAX_PREFERENCES
-    preferences, or if `wait` is not 1 to MAX_NUMBER_DIGITS ASCII digits.
+    RFC 7240 §2 asks a server to ignore, not refuse, preferences it cannot comply with: other
+    preferences are ignored; of several `wait`s the first counts; a `wait` that is not 1 to
+    MAX_NUMBER_DIGITS ASCII digits (`wait=１０`, `wait=1.5`) is ignored, as is a header that is not
+    a list of at most MAX_PREFERENCES preferences — never guessed at. (Beyond the header bound
+    HttpRequest.header raises BadRequest, as for every header.)
     """
     raw = request.header("prefer")
     if raw is None:
         return None
-    names_and_values: list[tuple[str, str | None]] = []
+    wait: str | None = None
+    seen = 0
     position = _skip_separators(raw, 0)
     while position < len(raw):
         match = _PREFERENCE.match(raw, position)
-        if match is None or len(names_and_values) == MAX_PREFERENCES:
-            raise BadRequest(f"Prefer must be a list of at most {MAX_PREFERENCES} preferences (RFC 7240)")
-        names_and_values.append((match.group(1).lower(), match.group(2)))
+        seen += 1
+        if match is None or seen > MAX_PREFERENCES:
+            return None
+        if wait is None and match.group(1).lower() == "wait":
+            wait = match.group(2) or ""
         position = match.end()
         after = _skip_separators(raw, position)
         if after < len(raw) and "," not in raw[position:after]:
-            raise BadRequest(f"Prefer must be a list of at most {MAX_PREFERENCES} preferences (RFC 7240)")
+            return None
         position = after
-    value = next((value for name, value in names_and_values if name == "wait"), "")
-    if value == "":
+    if wait is None or not _WHOLE_NUMBER.fullmatch(wait):
         return None
-    if value is None or not _WHOLE_NUMBER.fullmatch(value):
-        raise BadRequest(f"the wait preference must be a number of seconds in 1 to {MAX_NUMBER_DIGITS} ASCII digits")
-    return int(value)
+    return int(wait)
 
 
 def _skip_separators(text: str, position: int) -> int:
