@@ -81,19 +81,7 @@ async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
     wait = min(requested_wait or 0, MAX_WAIT_SECONDS)
     applied = wait > 0 and not shown.job.status.is_terminal and (if_none_match or "").strip() != "*"
     if applied and etag_matches(if_none_match, shown.etag):
-
-        async def read() -> _JobRepresentation:
-            return _JobRepresentation.of(await ctx.service.get(user, job_id))
-
-        held = await hold_until_changed(
-            shown,
-            read,
-            lambda latest: latest.etag != shown.etag,
-            seconds=wait,
-            disconnected=request.disconnected,
-        )
-        log_event("job.long_poll", job_id=job_id, wait=wait, outcome=held.outcome.value, reads=held.reads)
-        shown = held.value
+        shown = await _held(ctx, request, shown, wait)
     headers = [("etag", shown.etag)]
     if not shown.job.status.is_terminal:
         headers.append(("retry-after", "1"))
@@ -114,6 +102,21 @@ class _JobRepresentation:
     def of(cls, job: Job) -> "_JobRepresentation":
         body: dict[str, object] = {"job": job_resource(job)}
         return cls(job, body, resource_etag(body))
+
+
+async def _held(ctx: Context, request: HttpRequest, shown: _JobRepresentation, wait: int) -> _JobRepresentation:
+    """The job once its representation differs from `shown`, or `shown` after `wait` seconds (or
+    once the client has gone)."""
+    user, job_id = _user(ctx), shown.job.id
+
+    async def read() -> _JobRepresentation:
+        return _JobRepresentation.of(await ctx.service.get(user, job_id))
+
+    held = await hold_until_changed(
+        shown, read, lambda latest: latest.etag != shown.etag, seconds=wait, disconnected=request.disconnected
+    )
+    log_event("job.long_poll", job_id=job_id, wait=wait, outcome=held.outcome.value, reads=held.reads)
+    return held.value
 
 
 async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:
