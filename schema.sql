@@ -46,3 +46,6 @@ CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
 
 -- The recovery cron's and the daily sweep's scan: only live jobs, oldest change first.
 CREATE INDEX jobs_live_updated ON jobs (status, updated_at) WHERE status IN ('pending', 'in_progress');
+
+-- The cap on a user's unfinished jobs (migration 0003): one entry per unfinished job.
+CREATE INDEX jobs_owner_live ON jobs (owner, status) WHERE status IN ('pending', 'in_progress');

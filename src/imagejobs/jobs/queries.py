@@ -48,6 +48,11 @@ RELEASE_IDEMPOTENCY_KEY = (
 
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ? AND owner = ?"
 
+# How many of an owner's jobs are unfinished (the cap on active jobs, jobs/throttling.py). The
+# partial index jobs_owner_live (migration 0003) is declared on the same list, so the count
+# reads one index entry per unfinished job, however many finished jobs the owner has.
+COUNT_LIVE_OWNED = f"SELECT COUNT(*) AS live FROM jobs WHERE owner = ? AND status IN ({_LIVE})"
+
 # Newest first by insertion order. A page continues after a job of the same owner (?3, the
 # last job of the previous page), so pages stay stable while new jobs are inserted at the top;
 # a job id that is not the owner's own matches no row, and so no job follows it.

@@ -12,16 +12,18 @@ from .model import ImageInfo, Job, iso_utc, new_job_id, original_key, result_key
 from .ports import BlobDownload, BlobStore, JobQueue
 from .states import JobStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
+from .throttling import SubmissionThrottle
 from .uploads import ValidImage
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 class JobService:
-    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue):
+    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue, throttle: SubmissionThrottle | None = None):
         self.store = store
         self.blobs = blobs
         self.queue = queue
+        self.throttle = throttle  # None: unthrottled (the unit tests of everything else)
 
     async def submit(self, owner: str, image: ValidImage, idempotency_key: str | None = None) -> tuple[Job, bool]:
         """Store the original, record the job, enqueue it. Returns (job, created).
@@ -36,6 +38,9 @@ class JobService:
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
                 return self._replay(existing, digest), False
+        # After the replay check: a replay creates nothing, so it is never throttled.
+        if self.throttle is not None:
+            await self.throttle.admit(owner)
 
         job_id = new_job_id()
         key = original_key(job_id)

@@ -118,6 +118,11 @@ class JobStore:
         jobs = [Job.from_row(r) for r in rows[:limit]]
         return Page(jobs, jobs[-1].id if len(rows) > limit else None)
 
+    async def count_live_owned(self, owner: str) -> int:
+        """How many of the owner's jobs are not yet terminal."""
+        row = await self.db.first(queries.COUNT_LIVE_OWNED, owner)
+        return 0 if row is None else int(row["live"])
+
     async def delete_owned(self, owner: str, job_id: str) -> bool:
         return await self.db.run(queries.DELETE_OWNED_JOB, job_id, owner) > 0
 
