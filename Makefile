@@ -10,7 +10,7 @@ PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps browser dev dev-clean lint format test unit e2e web bench runtime-bench
+.PHONY: deps browser dev dev-clean lint format test unit e2e web bench runtime-bench load responsiveness
 
 # --- installation ----------------------------------------------------------------------
 
@@ -92,3 +92,11 @@ bench: deps /usr/bin/pnmtopng
 
 runtime-bench: deps
 	node offline-runtime/bench.mjs
+
+# Load and responsiveness against offline runtimes of their own (or WORKER_URL for `load`):
+# `LOAD_ARGS="--jobs 100"`; see loadtest/*.py --help.
+load: deps
+	$(UV) run python loadtest/load.py $(LOAD_ARGS)
+
+responsiveness: deps
+	$(UV) run python loadtest/responsiveness.py $(RESPONSIVENESS_ARGS)

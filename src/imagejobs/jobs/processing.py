@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import grayscale
 
 from ..config import Settings
 from ..logs import log_event, user_hash
+from . import conversion
 from .failures import FailureCode
 from .model import ImageInfo, original_key, result_key
 from .ports import BlobStore
@@ -71,13 +72,17 @@ class JobProcessor:
         settings: Settings,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        convert: Callable[..., bytes] = grayscale.convert,
+        convert: Callable[..., Iterable[bytes]] = conversion.grayscale_steps,
+        pause: conversion.Pause = conversion.asyncio_turn,
     ):
         self.store = store
         self.blobs = blobs
         self.settings = settings
         self.sleep = sleep
+        # convert(data, max_pixels=…) yields the gray PNG in bounded steps; pause() hands the
+        # event loop back between them (on Workers: platform.event_loop.yield_to_event_loop).
         self.convert = convert
+        self.pause = pause
 
     async def process(self, body: object, attempt: int) -> Decision:
         """Handle one delivery from the job queue."""
@@ -146,9 +151,24 @@ class JobProcessor:
         if original is None:
             raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
         try:
-            gray = self.convert(original.data, max_pixels=self.settings.max_pixels)
+            converted = await conversion.run_steps(
+                self.convert(original.data, max_pixels=self.settings.max_pixels),
+                self.pause,
+                steps_per_pause=self.settings.conversion_steps_per_pause,
+            )
         except grayscale.InvalidImage as error:
             raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
+        gray = converted.data
+        log_event(
+            "job.converted",
+            job_id=job_id,
+            pixels=width * height,
+            work_ms=round(converted.work_seconds * 1000),
+            elapsed_ms=round(converted.elapsed_seconds * 1000),
+            steps=converted.steps,
+            pauses=converted.pauses,
+            longest_step_ms=round(converted.longest_step_seconds * 1000, 1),
+        )
         key = result_key(job_id)
         await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
         if delay:

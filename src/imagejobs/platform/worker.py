@@ -12,6 +12,7 @@ from ..jobs.store import JobStore
 from ..jobs.sweeping import sweep_stale_jobs
 from .access import access_verifier
 from .d1 import D1Database
+from .event_loop import yield_to_event_loop
 from .http import to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
@@ -38,7 +39,9 @@ async def handle_fetch(request, env):
 
 
 async def handle_queue(batch, env) -> None:
-    processor = JobProcessor(JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env))
+    processor = JobProcessor(
+        JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env), pause=yield_to_event_loop
+    )
     handlers = {
         JOB_QUEUE_NAME: processor.process,
         DEAD_LETTER_QUEUE_NAME: lambda body, _attempt: processor.dead_letter(body),

@@ -1,0 +1,231 @@
+"""`make responsiveness`: does the API stay responsive while a 40 MP image converts in the same
+isolate? For each setting of CONVERSION_STEPS_PER_PAUSE (default: 0 = never yield, and 1) it
+starts an offline runtime, converts the image once undisturbed (the conversion's own time) and
+once while two clients probe `GET /api/health` and `GET /api/jobs/{id}` back to back, and prints
+the settings side by side. Targets (issue 10): p95 <= 100 ms for both while converting; the
+conversion's own time grows <= 5 %.
+
+Usage: python loadtest/responsiveness.py [--width 8000 --height 5000] [--steps-per-pause 0,1]
+"""
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+from images import TestImage, large_photo
+from runtime import Json, Server, offline_runtime, percentile
+
+TERMINAL = {"completed", "failed", "cancelled"}
+
+
+@dataclass
+class Probe:
+    path: str
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (sent at, latency s)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ModeResult:
+    steps_per_pause: int
+    quiet: Json  # the undisturbed conversion's job.converted log record
+    probed: Json
+    health: list[float]
+    job: list[float]
+    errors: list[str]
+
+
+def _client(server: Server, user: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"X-Dev-User": user}, timeout=300)
+
+
+def _submit(client: httpx.Client, image: TestImage) -> str:
+    response = client.post("/api/jobs", files={"file": (f"{image.name}.png", image.data, "image/png")})
+    response.raise_for_status()
+    return str(response.json()["job"]["id"])
+
+
+def _wait_terminal(client: httpx.Client, job_id: str, interval: float) -> Json:
+    while True:
+        job: Json = client.get(f"/api/jobs/{job_id}").json()["job"]
+        if job["status"] in TERMINAL:
+            return job
+        time.sleep(interval)
+
+
+def _converted(server: Server, job_id: str) -> Json:
+    for _ in range(50):  # the log line may trail the job's completion by a moment
+        records = [r for r in server.events("job.converted") if r.get("job_id") == job_id]
+        if records:
+            return records[-1]
+        time.sleep(0.1)
+    raise RuntimeError(f"no job.converted log line for {job_id}")
+
+
+def _seen_in_log(server: Server, offset: int, text: str, timeout: float = 120) -> float:
+    """The moment (time.monotonic) `text` appears in the runtime's log after `offset` (polled
+    every 2 ms: the Worker's log lines carry no time of their own)."""
+    assert server.log is not None
+    deadline = time.monotonic() + timeout
+    with server.log.open("rb") as log:
+        log.seek(offset)
+        seen = b""
+        while time.monotonic() < deadline:
+            seen += log.read()
+            if text.encode() in seen:
+                return time.monotonic()
+            time.sleep(0.002)
+    raise RuntimeError(f"{text} did not appear in the runtime log within {timeout} s")
+
+
+def _probe_loop(server: Server, user: str, probe: Probe, stop: threading.Event, interval: float) -> None:
+    with _client(server, user) as client:  # one kept-alive connection, as a polling page has
+        while not stop.is_set():
+            sent = time.monotonic()
+            try:
+                response = client.get(probe.path)
+                latency = time.monotonic() - sent
+                if response.status_code != 200:
+                    probe.errors.append(f"{probe.path}: HTTP {response.status_code}")
+                else:
+                    probe.samples.append((sent, latency))
+                    if probe.path.startswith("/api/jobs/") and response.json()["job"]["status"] in TERMINAL:
+                        stop.set()
+            except httpx.HTTPError as error:
+                probe.errors.append(f"{probe.path}: {type(error).__name__}: {error}")
+            stop.wait(interval)
+
+
+def _convert_once(server: Server, client: httpx.Client, image: TestImage) -> Json:
+    """Convert `image` with nothing else going on; its job.converted log record."""
+    job_id = _submit(client, image)
+    _wait_terminal(client, job_id, 0.5)
+    return _converted(server, job_id)
+
+
+def _convert_probed(server: Server, user: str, image: TestImage, interval: float) -> tuple[Json, list[Probe]]:
+    """Convert `image` while two clients probe the API; the job.converted record and the probes,
+    keeping only the requests sent while the conversion ran."""
+    stop = threading.Event()
+    probes = [Probe("/api/health"), Probe("/api/jobs/")]
+    threads = [threading.Thread(target=_probe_loop, args=(server, user, p, stop, interval)) for p in probes]
+    assert server.log is not None
+    log_offset = server.log.stat().st_size
+    with _client(server, user) as client:
+        job_id = _submit(client, image)
+        probes[1].path = f"/api/jobs/{job_id}"
+        for thread in threads:
+            thread.start()
+        started = _seen_in_log(server, log_offset, f'"event":"job.started","job_id":"{job_id}"')
+        for thread in threads:
+            thread.join()
+        job = _wait_terminal(client, job_id, 0.1)
+    if job["status"] != "completed":
+        raise RuntimeError(f"the probed conversion ended {job['status']}: {job.get('error')}")
+    converted = _converted(server, job_id)
+    ended = started + converted["elapsed_ms"] / 1000
+    for probe in probes:
+        probe.samples = [(sent, latency) for sent, latency in probe.samples if started <= sent <= ended]
+    return converted, probes
+
+
+def compare(settings: list[int], image: TestImage, repeat: int, interval: float) -> list[ModeResult]:
+    """One runtime per setting, all alive at once so that their undisturbed conversions can take
+    turns (A B A B …: load from elsewhere on the machine falls on all of them alike)."""
+    user = f"responsiveness-{uuid.uuid4().hex[:8]}@example.com"
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(offline_runtime({"CONVERSION_STEPS_PER_PAUSE": str(n)})) for n in settings]
+        clients = [stack.enter_context(_client(server, user)) for server in servers]
+        for n, server, client in zip(settings, servers, clients, strict=True):
+            print(f"  [{n} step(s)/pause] warming up (a first conversion)", file=sys.stderr, flush=True)
+            _convert_once(server, client, image)
+        quiet: list[list[Json]] = [[] for _ in settings]
+        for round_ in range(repeat):
+            for i, (n, server, client) in enumerate(zip(settings, servers, clients, strict=True)):
+                print(f"  [{n} step(s)/pause] undisturbed {round_ + 1}/{repeat}", file=sys.stderr, flush=True)
+                quiet[i].append(_convert_once(server, client, image))
+        results = []
+        for i, (n, server) in enumerate(zip(settings, servers, strict=True)):
+            print(f"  [{n} step(s)/pause] converting while probing", file=sys.stderr, flush=True)
+            probed, (health, job) = _convert_probed(server, user, image, interval)
+            fastest = min(quiet[i], key=lambda record: int(record["elapsed_ms"]))
+            results.append(
+                ModeResult(
+                    n,
+                    fastest,
+                    probed,
+                    [latency for _, latency in health.samples],
+                    [latency for _, latency in job.samples],
+                    health.errors + job.errors,
+                )
+            )
+        return results
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def report(image: TestImage, results: list[ModeResult]) -> bool:
+    megapixels = image.width * image.height / 1e6
+    labels = ["never yield" if r.steps_per_pause == 0 else f"yield every {r.steps_per_pause} step(s)" for r in results]
+    base = results[0].quiet["elapsed_ms"]
+    rows: list[tuple[str, list[str]]] = [
+        ("conversion, undisturbed (ms, fastest)", [str(r.quiet["elapsed_ms"]) for r in results]),
+        ("  vs first column", [f"{(r.quiet['elapsed_ms'] / base - 1) * 100:+.1f} %" for r in results]),
+        ("  of which in steps (ms)", [str(r.quiet["work_ms"]) for r in results]),
+        ("  CPU ms per megapixel", [f"{r.quiet['work_ms'] / megapixels:.0f}" for r in results]),
+        ("  steps / pauses", [f"{r.quiet['steps']} / {r.quiet['pauses']}" for r in results]),
+        ("  longest step (ms)", [f"{r.quiet['longest_step_ms']:.0f}" for r in results]),
+        ("conversion, probed (ms)", [str(r.probed["elapsed_ms"]) for r in results]),
+    ]
+    for name, pick in (("GET /api/health", "health"), ("GET /api/jobs/{id}", "job")):
+        rows.append((f"{name} requests", [str(len(getattr(r, pick))) for r in results]))
+        for label, fraction in (("p50", 0.5), ("p95", 0.95), ("max", 1.0)):
+            rows.append((f"  {label} (ms)", [_ms(percentile(getattr(r, pick), fraction)) for r in results]))
+    rows.append(("request errors", [str(len(r.errors)) for r in results]))
+
+    print(f"\n{image.name}: {megapixels:.0f} MP, {len(image.data) / 2**20:.1f} MiB, offline runtime (Pyodide on Node)")
+    width = max(len(name) for name, _ in rows)
+    print(f"{'':{width}}  " + "  ".join(f"{label:>24}" for label in labels))
+    for name, values in rows:
+        print(f"{name:{width}}  " + "  ".join(f"{value:>24}" for value in values))
+    for r in results:
+        for error in r.errors[:5]:
+            print(f"  error ({r.steps_per_pause} step(s)/pause): {error}")
+
+    yielding = [r for r in results if r.steps_per_pause]
+    ok = True
+    for r in yielding:
+        p95s = percentile(r.health, 0.95), percentile(r.job, 0.95)
+        growth = r.quiet["elapsed_ms"] / base - 1 if results[0].steps_per_pause == 0 else 0.0
+        verdict = max(p95s) <= 0.100 and growth <= 0.05 and not r.errors
+        ok &= verdict
+        print(
+            f"targets at {r.steps_per_pause} step(s)/pause: p95 health {_ms(p95s[0])} ms, jobs {_ms(p95s[1])} ms "
+            f"(<= 100), conversion {growth * 100:+.1f} % (<= 5 %): {'met' if verdict else 'NOT met'}"
+        )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--width", type=int, default=8000)
+    parser.add_argument("--height", type=int, default=5000)
+    parser.add_argument("--steps-per-pause", default="0,1", help="comma-separated settings to compare")
+    parser.add_argument("--repeat", type=int, default=3, help="undisturbed conversions per setting (fastest counts)")
+    parser.add_argument("--probe-interval", type=float, default=0.02, help="pause between a client's probes (s)")
+    args = parser.parse_args()
+    image = large_photo(args.width, args.height)
+    settings = [int(v) for v in args.steps_per_pause.split(",")]
+    results = compare(settings, image, args.repeat, args.probe_interval)
+    return 0 if report(image, results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
