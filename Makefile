@@ -94,9 +94,11 @@ runtime-bench: deps
 	node offline-runtime/bench.mjs
 
 # Load and responsiveness against offline runtimes of their own (or WORKER_URL for `load`):
-# `LOAD_ARGS="--jobs 100"`; see loadtest/*.py --help.
+# `LOAD_ARGS="--jobs 100"`; see loadtest/*.py --help. `responsiveness` first checks in real
+# workerd (Miniflare's) which pauses let other requests in, then times a 40 MP conversion.
 load: deps
 	$(UV) run python loadtest/load.py $(LOAD_ARGS)
 
 responsiveness: deps
+	node loadtest/yield_primitives.mjs
 	$(UV) run python loadtest/responsiveness.py $(RESPONSIVENESS_ARGS)
