@@ -52,7 +52,13 @@ def _submit(client: httpx.Client, image: TestImage) -> str:
 
 def _wait_terminal(client: httpx.Client, job_id: str, interval: float) -> Json:
     while True:
-        job: Json = client.get(f"/api/jobs/{job_id}").json()["job"]
+        try:
+            job: Json = client.get(f"/api/jobs/{job_id}").json()["job"]
+        except httpx.TransportError:
+            # A kept-alive connection reset: the offline runtime's Node server drops idle sockets
+            # when its event loop was blocked past their keep-alive timeout (never yielding).
+            time.sleep(interval)
+            continue
         if job["status"] in TERMINAL:
             return job
         time.sleep(interval)
@@ -67,20 +73,27 @@ def _converted(server: Server, job_id: str) -> Json:
     raise RuntimeError(f"no job.converted log line for {job_id}")
 
 
-def _seen_in_log(server: Server, offset: int, text: str, timeout: float = 120) -> float:
-    """The moment (time.monotonic) `text` appears in the runtime's log after `offset` (polled
-    every 2 ms: the Worker's log lines carry no time of their own)."""
-    assert server.log is not None
-    deadline = time.monotonic() + timeout
-    with server.log.open("rb") as log:
-        log.seek(offset)
-        seen = b""
-        while time.monotonic() < deadline:
-            seen += log.read()
-            if text.encode() in seen:
-                return time.monotonic()
-            time.sleep(0.002)
-    raise RuntimeError(f"{text} did not appear in the runtime log within {timeout} s")
+class LogWatch(threading.Thread):
+    """Notes the moment (time.monotonic) a text appears in the runtime's log after `offset`,
+    polling every 2 ms: the Worker's log lines carry no time of their own."""
+
+    def __init__(self, server: Server, offset: int, text: str, timeout: float = 600) -> None:
+        super().__init__(daemon=True)
+        assert server.log is not None
+        self.log, self.offset, self.text, self.timeout = server.log, offset, text.encode(), timeout
+        self.seen_at: float | None = None
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        with self.log.open("rb") as log:
+            log.seek(self.offset)
+            seen = b""
+            while time.monotonic() < deadline:
+                seen += log.read()
+                if self.text in seen:
+                    self.seen_at = time.monotonic()
+                    return
+                time.sleep(0.002)
 
 
 def _probe_loop(server: Server, user: str, probe: Probe, stop: threading.Event, interval: float) -> None:
@@ -118,17 +131,21 @@ def _convert_probed(server: Server, user: str, image: TestImage, interval: float
     log_offset = server.log.stat().st_size
     with _client(server, user) as client:
         job_id = _submit(client, image)
+        # The conversion ends when its job.converted line is logged; it began elapsed_ms before.
+        watch = LogWatch(server, log_offset, f'"event":"job.converted","job_id":"{job_id}"')
+        watch.start()
         probes[1].path = f"/api/jobs/{job_id}"
         for thread in threads:
             thread.start()
-        started = _seen_in_log(server, log_offset, f'"event":"job.started","job_id":"{job_id}"')
         for thread in threads:
             thread.join()
         job = _wait_terminal(client, job_id, 0.1)
-    if job["status"] != "completed":
+        watch.join()
+    if job["status"] != "completed" or watch.seen_at is None:
         raise RuntimeError(f"the probed conversion ended {job['status']}: {job.get('error')}")
     converted = _converted(server, job_id)
-    ended = started + converted["elapsed_ms"] / 1000
+    ended = watch.seen_at
+    started = ended - converted["elapsed_ms"] / 1000
     for probe in probes:
         probe.samples = [(sent, latency) for sent, latency in probe.samples if started <= sent <= ended]
     return converted, probes

@@ -74,6 +74,7 @@ class JobProcessor:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         convert: Callable[..., Iterable[bytes]] = conversion.grayscale_steps,
         pause: conversion.Pause = conversion.asyncio_turn,
+        conversion_slot: contextlib.AbstractAsyncContextManager[object] | None = None,
     ):
         self.store = store
         self.blobs = blobs
@@ -83,6 +84,9 @@ class JobProcessor:
         # event loop back between them (on Workers: platform.event_loop.yield_to_event_loop).
         self.convert = convert
         self.pause = pause
+        # Held while converting: the Worker passes one lock per isolate, so that conversions
+        # interleaved by the pauses never hold two images' buffers in one 128 MB isolate at once.
+        self.conversion_slot = conversion_slot or asyncio.Lock()
 
     async def process(self, body: object, attempt: int) -> Decision:
         """Handle one delivery from the job queue."""
@@ -147,33 +151,37 @@ class JobProcessor:
         delay = self.settings.processing_delay_seconds
         if delay:
             await self.sleep(delay)
-        original = await self.blobs.get(original_key(job_id))
-        if original is None:
-            raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
-        try:
-            converted = await conversion.run_steps(
-                self.convert(original.data, max_pixels=self.settings.max_pixels),
-                self.pause,
-                steps_per_pause=self.settings.conversion_steps_per_pause,
-            )
-        except grayscale.InvalidImage as error:
-            raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
-        gray = converted.data
-        log_event(
-            "job.converted",
-            job_id=job_id,
-            pixels=width * height,
-            work_ms=round(converted.work_seconds * 1000),
-            elapsed_ms=round(converted.elapsed_seconds * 1000),
-            steps=converted.steps,
-            pauses=converted.pauses,
-            longest_step_ms=round(converted.longest_step_seconds * 1000, 1),
-        )
         key = result_key(job_id)
-        await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
+        # The slot covers every moment the image's bytes are held: input, output, the R2 calls.
+        async with self.conversion_slot:
+            original = await self.blobs.get(original_key(job_id))
+            if original is None:
+                raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
+            try:
+                converted = await conversion.run_steps(
+                    self.convert(original.data, max_pixels=self.settings.max_pixels),
+                    self.pause,
+                    steps_per_pause=self.settings.conversion_steps_per_pause,
+                )
+            except grayscale.InvalidImage as error:
+                raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
+            del original
+            log_event(
+                "job.converted",
+                job_id=job_id,
+                pixels=width * height,
+                work_ms=round(converted.work_seconds * 1000),
+                elapsed_ms=round(converted.elapsed_seconds * 1000),
+                steps=converted.steps,
+                pauses=converted.pauses,
+                longest_step_ms=round(converted.longest_step_seconds * 1000, 1),
+            )
+            size = len(converted.data)
+            await self.blobs.put(key, converted.data, content_type="image/png", metadata={"job_id": job_id})
+            del converted
         if delay:
             await self.sleep(delay)
-        await self.store.complete(job_id, key, ImageInfo(len(gray), width, height))
+        await self.store.complete(job_id, key, ImageInfo(size, width, height))
 
     async def _fail(self, job_id: str, code: FailureCode, message: str) -> None:
         with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays

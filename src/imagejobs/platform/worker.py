@@ -1,5 +1,6 @@
 """Builds the service from a Worker's `env` and runs one event: an HTTP request or a batch."""
 
+import asyncio
 from datetime import UTC, datetime
 
 from ..api.app import handle_request
@@ -16,6 +17,10 @@ from .event_loop import yield_to_event_loop
 from .http import to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
+
+# One conversion at a time per isolate: the pauses let a second queue invocation start in the
+# same isolate, and two large images at once would not fit in its 128 MB.
+_CONVERSION_SLOT = asyncio.Lock()
 
 # Queue names of wrangler.jsonc: the job queue and its dead letter queue.
 JOB_QUEUE_NAME = "image-jobs"
@@ -40,7 +45,11 @@ async def handle_fetch(request, env):
 
 async def handle_queue(batch, env) -> None:
     processor = JobProcessor(
-        JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env), pause=yield_to_event_loop
+        JobStore(D1Database(env.DB)),
+        R2BlobStore(env.IMAGES_BUCKET),
+        _settings(env),
+        pause=yield_to_event_loop,
+        conversion_slot=_CONVERSION_SLOT,
     )
     handlers = {
         JOB_QUEUE_NAME: processor.process,

@@ -171,3 +171,36 @@ def test_steps_per_pause_comes_from_the_workers_variables(value, expected):
 def test_a_negative_steps_per_pause_is_a_configuration_error():
     with pytest.raises(ConfigError):
         Settings.from_vars({"CONVERSION_STEPS_PER_PAUSE": "-1"}.get)
+
+
+def test_conversions_sharing_a_slot_take_turns_instead_of_interleaving(service, store, blobs, run):
+    first, second = _submit(service, run, png(300, 200)), _submit(service, run, png(200, 300))
+    journal = []
+
+    def converter(name):
+        def convert(data, **limits):
+            for piece in conversion.grayscale_steps(data, **limits):
+                journal.append(name)
+                yield piece
+
+        return convert
+
+    async def both():
+        slot = asyncio.Lock()
+        processors = [
+            JobProcessor(store, blobs, Settings(), convert=converter(name), conversion_slot=slot) for name in "ab"
+        ]
+        await asyncio.gather(
+            processors[0].process({"jobId": first.id}, 1), processors[1].process({"jobId": second.id}, 1)
+        )
+
+    run(both())
+    assert journal == sorted(journal) and set(journal) == {"a", "b"}  # all of a's steps, then all of b's
+    for job in (first, second):
+        assert run(service.get("a@example.com", job.id)).status is JobStatus.COMPLETED
+
+
+def test_output_in_one_piece_after_empty_steps_is_returned_without_a_copy(run):
+    whole = bytes(range(256)) * 1000
+    result = run(conversion.run_steps(iter([b"", b"", whole]), conversion.asyncio_turn))
+    assert result.data is whole and result.steps == 3
