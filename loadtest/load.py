@@ -272,6 +272,14 @@ def main() -> int:
     print()
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    if memory:
+        print("\nruntime memory as logged (Pyodide heap / in use / RSS / V8 heap, MiB):")
+        for sample in memory:
+            print(
+                f"  after {sample.queue_batches:>5} batches, {sample.requests:>5} requests: "
+                f"{sample.pyodide_heap_mib:6.1f} / {sample.in_use_mib:5.1f} / "
+                f"{sample.rss_mib:6.1f} / {sample.v8_heap_mib:6.1f}"
+            )
     for submission in rejected[:5]:
         print(f"rejected #{submission.index}: {submission.rejection}")
     for submission in lost[:5]:
