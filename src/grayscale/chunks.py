@@ -44,7 +44,7 @@ class ByteSource:
         """Whether the next `size` bytes are already held in one input piece (a slice costs nothing)."""
         return len(self._current) - self._pos >= size
 
-    def read_upto(self, size: int) -> bytes:
+    def read_upto(self, size: int) -> memoryview | bytes:
         """Exactly `size` bytes, or fewer only when the input ends."""
         first = self.read_some(size)
         if len(first) == size or not first:
@@ -82,7 +82,7 @@ class ChunkReader:
             raise InvalidImage("bad_chunk", f"chunk type {chunk_type!r} is not four ASCII letters")
         return bytes(chunk_type), length
 
-    def read_payload(self, chunk_type: bytes, length: int) -> bytes:
+    def read_payload(self, chunk_type: bytes, length: int) -> memoryview | bytes:
         """The whole payload (callers bound `length` first), CRC-checked; may be a memoryview."""
         payload = self._source.read_upto(length)
         if len(payload) < length:
@@ -90,7 +90,7 @@ class ChunkReader:
         self._check_crc(chunk_type, zlib.crc32(payload, zlib.crc32(chunk_type)))
         return payload
 
-    def iter_verified_payload(self, chunk_type: bytes, length: int) -> Iterator[memoryview]:
+    def iter_verified_payload(self, chunk_type: bytes, length: int) -> Iterator[memoryview | bytes]:
         """The payload, CRC-checked before any of it is handed out whenever that is cheap: when it is
         at most VERIFY_FIRST_BYTES or already contiguous in memory (always, for convert()). Otherwise
         (a huge chunk arriving in small pieces) it is streamed and its CRC checked after the last piece,

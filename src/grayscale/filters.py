@@ -2,9 +2,11 @@
 sub-image at a time. None/Sub/Up rows are whole-row lane operations (swar.py); windows holding
 Average/Paeth rows go to wavefront.py. Imports only sibling modules."""
 
+from collections.abc import Callable
+
 from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
-from .swar import add_lanes, prefix_sum_lanes
+from .swar import ByteLanes
 from .wavefront import (
     unfilter_average_row,
     unfilter_paeth_row,
@@ -41,8 +43,9 @@ class ScanlineUnfilter:
     def __init__(self, row_bytes: int, bpp: int) -> None:
         self._row_bytes = row_bytes
         self._bpp = bpp
+        self._lanes = ByteLanes(row_bytes)
         self._prev = bytes(row_bytes)  # spec 9.2: the row before the first is all zeros
-        self._prev_int = 0  # self._prev as a little-endian int, or None until someone needs it
+        self._prev_int: int | None = 0  # self._prev as a little-endian int, or None until someone needs it
         self._window_types: list[int] = []
         self._window_rows: list[bytes] = []
         self._window_limit = max(1, min(WINDOW_LANES // bpp, MAX_WINDOW_BYTES // row_bytes))
@@ -51,13 +54,13 @@ class ScanlineUnfilter:
         per_step, per_lane = SWEEP_STEP_COST[True]
         self._window_break = max(4, round(per_step / (per_lane * bpp)))
         self._trailing_fast_rows = 0
-        self._whole_row_decoders = {
+        self._whole_row_decoders: dict[int, Callable[[bytes | bytearray | memoryview], bytes]] = {
             FILTER_NONE: self._none,
             FILTER_SUB: self._sub,
             FILTER_UP: self._up,
         }
 
-    def push(self, filter_type: int, raw: bytes) -> list[bytes]:
+    def push(self, filter_type: int, raw: bytes | bytearray | memoryview) -> list[bytes]:
         """Decode one scanline: its filter type byte and its row_bytes filtered bytes."""
         if filter_type > FILTER_PAETH:
             raise InvalidImage("bad_filter", f"scanline filter type {filter_type} is invalid (must be 0-4)")
@@ -95,7 +98,9 @@ class ScanlineUnfilter:
         """Split the window into consecutive segments, each swept or decoded row by row, at the least
         estimated cost. Segments may only break where the filter class (see FILTER_CLASSINGS)
         changes, so a few Paeth rows do not make a long Average stretch pay for a Paeth sweep; the
-        best split is a shortest path over those boundaries (O(boundaries^2))."""
+        best split is a shortest path over those boundaries (O(boundaries^2)). Every plan decodes the
+        same pixels (test_unfilter_decision_paths_match_reference forces each choice against
+        grayscale_reference.unfilter_row); the costs come from benchmark row libpng-rgb-2048."""
         count = len(types)
         bounds = [0, count]
         for classing in FILTER_CLASSINGS:
@@ -132,7 +137,7 @@ class ScanlineUnfilter:
             k = m
         return plan[::-1]
 
-    def _decode_row(self, filter_type: int, raw: bytes) -> bytes:
+    def _decode_row(self, filter_type: int, raw: bytes | bytearray | memoryview) -> bytes:
         if filter_type == FILTER_AVERAGE:
             row = unfilter_average_row(raw, self._prev, self._bpp)
         elif filter_type == FILTER_PAETH:
@@ -142,24 +147,22 @@ class ScanlineUnfilter:
         self._prev, self._prev_int = row, None
         return row
 
-    def _none(self, raw: bytes) -> bytes:
+    def _none(self, raw: bytes | bytearray | memoryview) -> bytes:
         row = bytes(raw)
         self._prev, self._prev_int = row, None
         return row
 
-    def _sub(self, raw: bytes) -> bytes:
-        n = self._row_bytes
-        value = prefix_sum_lanes(int.from_bytes(raw, "little"), n, self._bpp)
-        row = value.to_bytes(n, "little")
+    def _sub(self, raw: bytes | bytearray | memoryview) -> bytes:
+        value = self._lanes.prefix_sum(int.from_bytes(raw, "little"), self._bpp)
+        row = value.to_bytes(self._row_bytes, "little")
         self._prev, self._prev_int = row, value
         return row
 
-    def _up(self, raw: bytes) -> bytes:
-        n = self._row_bytes
+    def _up(self, raw: bytes | bytearray | memoryview) -> bytes:
         prev_int = self._prev_int
         if prev_int is None:
             prev_int = int.from_bytes(self._prev, "little")
-        value = add_lanes(int.from_bytes(raw, "little"), prev_int, n)
-        row = value.to_bytes(n, "little")
+        value = self._lanes.add(int.from_bytes(raw, "little"), prev_int)
+        row = value.to_bytes(self._row_bytes, "little")
         self._prev, self._prev_int = row, value
         return row

@@ -1,19 +1,16 @@
-"""The conversion pipeline: chunks -> bounded inflate -> unfilter -> gray/alpha -> (Adam7 canvas) -> writer.
-Imports only dataclasses, io and sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
+"""The conversion pipeline: chunks -> bounded inflate -> ImageDecoder -> output, and the public entry
+points. This is where the limits are checked and the chunk-ordering rules of spec 5.6 are enforced.
+Imports only sibling modules."""
 
-import dataclasses
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from . import luma, swar, wavefront, writer
 from .chunks import ByteSource, ChunkReader, read_signature
-from .deinterlace import Adam7Canvas
+from .decoder import ImageDecoder
 from .errors import InvalidImage
-from .filters import ScanlineUnfilter
 from .header import PngInfo, parse_ihdr
 from .inflate import BoundedInflater
-from .samples import SampleConverter, validate_palette, validate_transparency
-from .writer import GrayPngWriter
+from .output_buffer import PresizedOutput
+from .samples import validate_palette, validate_transparency
 
 DEFAULT_MAX_PIXELS = 40_000_000
 # libpng's default user limit for width and height. Rows this long or this many rows (within
@@ -22,112 +19,12 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_DIMENSION = 1_000_000
 # Enough for the largest default-size image of any kind (16-bit RGBA: 8 bytes/pixel + filter bytes).
 DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * DEFAULT_MAX_PIXELS + 64 * 1024 * 1024
-STRIP_BYTES = 1 << 17  # decoded rows are converted to gray this many bytes at a time
-OUTPUT_STRIP_ROWS_BYTES = 1 << 17  # Adam7 canvas rows are handed to the writer in pieces this big
-
-
-class ImageDecoder:
-    """Turns the inflated image data stream into output PNG bytes: assembles scanlines, unfilters them,
-    converts strips of rows to gray (+alpha) and either writes them straight out or, for Adam7,
-    places them on a canvas written out at the end."""
-
-    def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None, on_size_estimate=None) -> None:
-        self.info = info
-        # Filters work bytewise with a distance of whole pixels (spec 9.2), so the high bytes of 16-bit
-        # samples decode independently of the low bytes; only tRNS needs the low bytes (exact match).
-        self._high_bytes_only = info.bit_depth == 16 and transparency is None
-        self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
-        self._converter = SampleConverter(self._decode_info, palette, transparency)
-        self._out_channels = 2 if self._converter.has_alpha else 1
-        self.writer = GrayPngWriter(info.width, info.height, self._converter.has_alpha, on_size_estimate)
-        self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
-        self._passes = info.passes()
-        self._pass_index = -1
-        self._pending = bytearray()
-        self._start_next_pass()
-
-    def _start_next_pass(self) -> None:
-        self._pass_index += 1
-        self._strip: list[bytes] = []
-        self._strip_bytes = 0
-        self._strip_first_row = 0
-        if self._pass_index < len(self._passes):
-            _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
-            self._pass_width = pass_width
-            self._rows_left = pass_height
-            self._scanline_length = self.info.row_bytes(pass_width) + 1
-            self._unfilter = ScanlineUnfilter(self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp)
-
-    def feed(self, data: bytes) -> bytes:
-        """Consume inflated bytes; return output PNG bytes that became ready (maybe b"")."""
-        pending = self._pending
-        pending += data
-        out = []
-        offset = 0
-        length = self._scanline_length
-        with memoryview(pending) as view:
-            while len(pending) - offset >= length and self._pass_index < len(self._passes):
-                rows = self._unfilter.push(view[offset], self._raw_scanline(pending, view, offset + 1, offset + length))
-                offset += length
-                self._rows_left -= 1
-                if not self._rows_left:
-                    rows.extend(self._unfilter.flush())
-                self._add_rows(rows, out)
-                if not self._rows_left:
-                    self._flush_strip(out)
-                    self._start_next_pass()
-                    length = self._scanline_length
-        del pending[:offset]
-        return b"".join(out)
-
-    def _raw_scanline(self, pending: bytearray, view: memoryview, start: int, end: int) -> bytes:
-        """The filtered bytes of one scanline (just the high bytes when those are all we need)."""
-        if self._high_bytes_only:
-            return pending[start:end:2]
-        return view[start:end]
-
-    def _add_rows(self, rows: list[bytes], out: list[bytes]) -> None:
-        for row in rows:
-            self._strip.append(row)
-            self._strip_bytes += len(row)
-            if self._strip_bytes >= STRIP_BYTES:
-                self._flush_strip(out)
-
-    def _flush_strip(self, out: list[bytes]) -> None:
-        if not self._strip:
-            return
-        gray, alpha = self._converter.convert(self._strip, self._pass_width)
-        if alpha is None:
-            pixels = gray
-        else:
-            pixels = bytearray(2 * len(gray))
-            pixels[0::2] = gray
-            pixels[1::2] = alpha
-        if self._canvas is None:
-            out.append(self.writer.add_rows(pixels))
-        else:
-            x0, y0, dx, dy, _, _ = self._passes[self._pass_index]
-            self._canvas.place_rows(pixels, x0, dx, y0 + self._strip_first_row * dy, dy)
-        self._strip_first_row += len(self._strip)
-        self._strip = []
-        self._strip_bytes = 0
-
-    def finish(self) -> Iterator[bytes]:
-        """The rest of the output PNG (the Adam7 canvas, if any, and the end of the stream)."""
-        if self._pass_index < len(self._passes):
-            raise InvalidImage("image_data_short", "the image data ends before the last scanline")
-        if self._canvas is not None:
-            pixels = self._canvas.pixels
-            line = self.info.width * self._out_channels
-            rows_per_piece = max(1, OUTPUT_STRIP_ROWS_BYTES // line)
-            for start in range(0, len(pixels), rows_per_piece * line):
-                yield self.writer.add_rows(bytes(pixels[start : start + rows_per_piece * line]))
-        yield self.writer.finish()
 
 
 def _read_until_image_data(reader: ChunkReader, info: PngInfo) -> tuple[bytes | None, bytes | None, int]:
     """Read the chunks between IHDR and the first IDAT; returns (palette, transparency, IDAT length)."""
-    palette = transparency = None
+    palette: bytes | None = None
+    transparency: bytes | None = None
     while True:
         chunk_type, length = reader.next_header()
         if chunk_type == b"IDAT":
@@ -141,13 +38,13 @@ def _read_until_image_data(reader: ChunkReader, info: PngInfo) -> tuple[bytes | 
                 raise InvalidImage("chunk_order", "PLTE must come before tRNS")
             if length > 768:
                 raise InvalidImage("bad_palette", f"PLTE length {length} exceeds 768 (256 entries)")
-            palette = validate_palette(info, reader.read_payload(chunk_type, length))
+            palette = validate_palette(info, bytes(reader.read_payload(chunk_type, length)))
         elif chunk_type == b"tRNS":
             if transparency is not None:
                 raise InvalidImage("chunk_order", "the image has more than one tRNS chunk")
             if length > 256:
                 raise InvalidImage("bad_transparency", f"tRNS length {length} exceeds 256")
-            transparency = validate_transparency(info, reader.read_payload(chunk_type, length), palette)
+            transparency = validate_transparency(info, bytes(reader.read_payload(chunk_type, length)), palette)
         else:
             _skip_other_chunk(reader, chunk_type, length)
 
@@ -181,26 +78,6 @@ def convert_stream(
         # Within the limits memory use is bounded, but a host may still have less (e.g. an image
         # with extremely long rows); that is an input too large for this host, not a crash.
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
-    finally:
-        release_row_caches()
-
-
-# Per-row-length constants (big-int lane masks) are cached while an image is converted, where
-# the same row lengths repeat. They are as large as the rows, so they are released when the
-# conversion ends: a long-lived process (a Worker isolate) must not keep them per width seen.
-_ROW_LENGTH_CACHES = (
-    swar.lane_masks,
-    luma.luma_lane_constants,
-    writer.first_pixel_cleared_mask,
-    wavefront.repeated_pattern,
-    wavefront.paeth_lane_constants,
-)
-
-
-def release_row_caches() -> None:
-    """Drop the cached per-row-length constants (done at the end of every conversion)."""
-    for cached in _ROW_LENGTH_CACHES:
-        cached.cache_clear()
 
 
 def _convert_pieces(
@@ -208,7 +85,7 @@ def _convert_pieces(
     max_pixels: int,
     max_decompressed_bytes: int,
     max_dimension: int,
-    on_size_estimate=None,
+    on_size_estimate: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
     """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
     source = ByteSource(chunks)
@@ -219,7 +96,7 @@ def _convert_pieces(
         raise InvalidImage("chunk_order", f"the first chunk must be IHDR, found {chunk_type.decode()!r}")
     if length != 13:
         raise InvalidImage("bad_header", f"IHDR must be 13 bytes long, found {length}")
-    info = parse_ihdr(reader.read_payload(chunk_type, length))
+    info = parse_ihdr(bytes(reader.read_payload(chunk_type, length)))
     if info.width * info.height > max_pixels:
         raise InvalidImage(
             "too_large",
@@ -257,34 +134,8 @@ def _convert_pieces(
     yield from decoder.finish()
 
 
+# convert() never reserves more than the input's size plus this for its output (see convert()).
 RESERVATION_SLACK_BYTES = 1 << 20
-
-
-class _PresizedOutput:
-    """The output of convert() in one buffer, reserved once from the writer's size estimate and
-    shrunk at the end. Joining a list of pieces (or growing a buffer) would need twice the output
-    size at the end, which is what bounds the wasm heap in Pyodide; BytesIO.getvalue() hands its
-    buffer over without a copy."""
-
-    def __init__(self) -> None:
-        self._buffer = io.BytesIO()
-
-    def reserve(self, size: int) -> None:
-        """Grow the buffer once to `size` bytes (no-op if already past it)."""
-        position = self._buffer.tell()
-        if size > position:
-            self._buffer.seek(size - 1)
-            self._buffer.write(b"\0")  # grows the buffer once, to `size`
-            self._buffer.seek(position)
-
-    def write(self, piece: bytes) -> None:
-        """Append a piece of output."""
-        self._buffer.write(piece)
-
-    def getvalue(self) -> bytes:
-        """Everything written, as bytes, without copying the buffer."""
-        self._buffer.truncate(self._buffer.tell())
-        return self._buffer.getvalue()
 
 
 def convert(
@@ -295,7 +146,7 @@ def convert(
     max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
-    output = _PresizedOutput()
+    output = PresizedOutput()
     # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
     # more than the input itself (gray output of real images is smaller than their input).
     reservation_cap = len(data) + RESERVATION_SLACK_BYTES
@@ -308,6 +159,4 @@ def convert(
             output.write(piece)
     except MemoryError:
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
-    finally:
-        release_row_caches()
     return output.getvalue()

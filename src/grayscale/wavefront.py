@@ -1,6 +1,6 @@
 """Decoding windows of consecutive scanlines that contain Average/Paeth rows (spec 9.3, 9.4): as an
 anti-diagonal wavefront with rows as lanes, or byte by byte for isolated rows.
-Imports only functools and .filter_types."""
+Imports only .filter_types."""
 
 # Why a wavefront: Average and Paeth need each byte's left neighbour, so no whole-row operation
 # decodes a row. But pixel p of row r depends only on (r, p-1), (r-1, p) and (r-1, p-1), so all
@@ -8,9 +8,8 @@ Imports only functools and .filter_types."""
 # rows become lanes of one Python int and a sweep of (width + rows - 1) steps decodes them all;
 # rows of any filter type may share a window, each lane picking its own predictor through masks.
 
-from functools import lru_cache
-
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
+from .swar import ByteLanes
 
 
 def _skew(raws: list[bytes], bpp: int, lane_bytes: int) -> tuple[bytearray, int, int]:
@@ -54,11 +53,6 @@ def _lane_masks_by_filter(filter_types: list[int], bpp: int, lane_mask: bytes) -
     }
 
 
-@lru_cache(maxsize=32)
-def repeated_pattern(pattern: bytes, count: int) -> int:
-    return int.from_bytes(pattern * count, "little")
-
-
 def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
     """Wavefront for a window without Paeth rows (None/Sub/Up/Average), one byte per lane.
     Lanes: byte r*bpp + c of vector t = channel c of pixel t-r of row r, where row 0 is `prev` (the
@@ -66,11 +60,14 @@ def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: byte
     same lane at step t-1; up b = the lane bpp lower at step t-1 (vector shifted up one row).
     Lanes for p < 0 stay zero (zero input, zero neighbours): the spec's 'left of the first pixel
     is 0'. Lanes for p >= width compute garbage nothing valid reads. Carries stay in lanes:
-    floor((a+b)/2) is a&b + ((a^b)>>1 & 0x7f..), and the final add is swar.add_lanes inlined."""
+    floor((a+b)/2) is a&b + ((a^b)>>1 & 0x7f..), and the final add is ByteLanes.add inlined.
+    Reference twin: grayscale_reference.unfilter_row, row after row (test_wavefront_windows_match_reference).
+    Justified by benchmark row libpng-rgb-avg-2048 (a byte loop costs ~0.2 us/byte, this ~0.03)."""
     row_bytes = len(raws[0])
     types = [FILTER_NONE, *filter_types]
     skewed, vector, steps = _skew([prev, *raws], bpp, 1)
-    low7, high1 = repeated_pattern(b"\x7f", vector), repeated_pattern(b"\x80", vector)
+    lanes = ByteLanes(vector)  # a window's vector is at most WINDOW_LANES bytes: cheap to build per window
+    low7, high1 = lanes.low7, lanes.high1
     masks = _lane_masks_by_filter(types, bpp, b"\xff")
     sub_mask, up_mask, average_mask = masks[FILTER_SUB], masks[FILTER_UP], masks[FILTER_AVERAGE]
     only_average = all(t == FILTER_AVERAGE for t in filter_types)
@@ -94,10 +91,9 @@ def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: byte
     return _unskew(skewed, len(types), row_bytes, bpp, 1)
 
 
-@lru_cache(maxsize=32)
 def paeth_lane_constants(lanes: int) -> tuple[int, int, int, int]:
     """(ONES, LOW8, BIAS256, BIAS512): 1, 0xff, 256 and 512 in each of `lanes` 16-bit lanes."""
-    ones = repeated_pattern(b"\x01\x00", lanes)
+    ones = int.from_bytes(b"\x01\x00" * lanes, "little")
     return ones, ones * 0xFF, ones << 8, ones << 9
 
 
@@ -108,7 +104,9 @@ def paeth_predictor_lanes(a: int, b: int, c: int, ones: int, low8: int, bias256:
     pc >= pa, pb, so the answer is a when |B| <= |A| else b; with opposite signs pc = ||A| - |B||,
     so it is a when 2|B| <= |A|, b when 2|A| <= |B|, else c (a zero A or B gives the same answer
     under either rule). Lanes never borrow: A and B are kept biased by 256 (so in 1..511), |.|
-    comes from the bias bit, and each comparison x <= y is bit 9 of y + 512 - x (never negative)."""
+    comes from the bias bit, and each comparison x <= y is bit 9 of y + 512 - x (never negative).
+    Reference twin: grayscale_reference.paeth_predictor, checked on all 2^24 neighbourhoods
+    (test_paeth_predictor_lanes_all_16_million_neighbourhoods)."""
     xa = a + bias256 - c
     negative_a = ((xa >> 8) & ones) ^ ones
     abs_a = ((xa ^ ((negative_a << 8) - negative_a)) & low8) + negative_a
@@ -129,7 +127,9 @@ def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: byte
     t-1; up b = step t-1 shifted up one row; upper-left c = step t-2 shifted up one row, which is
     simply b of step t-1. Other rows' lanes take their own predictor through masks. Bits above the
     last lane may hold garbage: nothing moves them down into a lane (right shifts are by at most 9
-    and followed by masks) and the final & LOW8 drops them."""
+    and followed by masks) and the final & LOW8 drops them.
+    Reference twin: grayscale_reference.unfilter_row, row after row (test_wavefront_windows_match_reference).
+    Justified by benchmark row libpng-rgb-paeth-2048 (a byte loop costs ~0.4 us/byte, this ~0.05)."""
     row_bytes = len(raws[0])
     types = [FILTER_NONE, *filter_types]
     skewed, vector, steps = _skew([prev, *raws], bpp, 2)
@@ -160,8 +160,10 @@ def unfilter_window_paeth(filter_types: list[int], raws: list[bytes], prev: byte
     return _unskew(skewed, len(types), row_bytes, bpp, 2)
 
 
-def unfilter_average_row(raw: bytes, prev: bytes, bpp: int) -> bytes:
-    """One Average row byte by byte (spec 9.3); cheaper than a sweep for an isolated row."""
+def unfilter_average_row(raw: bytes | bytearray | memoryview, prev: bytes, bpp: int) -> bytes:
+    """One Average row byte by byte (spec 9.3); cheaper than a sweep for an isolated row.
+    Reference twin: grayscale_reference.unfilter_row(3, ...) (test_byte_by_byte_rows_match_reference).
+    Justified by the isolated Average rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
     row = bytearray(raw)
     for i in range(bpp):
         row[i] = (row[i] + (prev[i] >> 1)) & 0xFF
@@ -170,8 +172,10 @@ def unfilter_average_row(raw: bytes, prev: bytes, bpp: int) -> bytes:
     return bytes(row)
 
 
-def unfilter_paeth_row(raw: bytes, prev: bytes, bpp: int) -> bytes:
-    """One Paeth row byte by byte (spec 9.4); cheaper than a sweep for an isolated row."""
+def unfilter_paeth_row(raw: bytes | bytearray | memoryview, prev: bytes, bpp: int) -> bytes:
+    """One Paeth row byte by byte (spec 9.4); cheaper than a sweep for an isolated row.
+    Reference twin: grayscale_reference.unfilter_row(4, ...) (test_byte_by_byte_rows_match_reference).
+    Justified by the isolated Paeth rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
     row = bytearray(raw)
     for i in range(bpp):  # left and upper-left are 0, so the predictor is always `up`
         row[i] = (row[i] + prev[i]) & 0xFF
