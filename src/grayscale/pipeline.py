@@ -4,7 +4,8 @@ Imports only sibling modules."""
 
 from collections.abc import Callable, Iterable, Iterator
 
-from .chunks import ByteSource, ChunkReader, read_signature
+from .budget import CRC_US_PER_BYTE, INFLATE_US_PER_BYTE, WorkMeter
+from .chunks import CRC_PIECE_BYTES, ByteSource, ChunkReader, read_signature
 from .decoder import ImageDecoder
 from .errors import InvalidImage
 from .header import PngInfo, parse_ihdr
@@ -70,13 +71,34 @@ def convert_stream(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
     max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> Iterator[bytes]:
-    """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced.
-    Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced (never
+    an empty piece). Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    for piece in _translated(_convert_pieces(chunks, max_pixels, max_decompressed_bytes, max_dimension)):
+        if piece:
+            yield piece
+
+
+def convert_steps(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_dimension: int = DEFAULT_MAX_DIMENSION,
+) -> Iterator[bytes]:
+    """Convert a whole PNG in memory, yielding after every bounded amount of work (about
+    budget.STEP_BUDGET_US of CPython time, whatever the input): each piece is the output made ready
+    during that step, often b"". b"".join(pieces) == convert(data). Raises InvalidImage like
+    convert_stream. To keep only the result, with convert()'s memory bound, use Conversion."""
+    return _translated(_convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension))
+
+
+def _translated(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """`pieces` with MemoryError reported as InvalidImage("too_large"): within the limits memory use is
+    bounded, but a host may still have less (e.g. an image with extremely long rows); that is an input
+    too large for this host, not a crash."""
     try:
-        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes, max_dimension)
+        yield from pieces
     except MemoryError:
-        # Within the limits memory use is bounded, but a host may still have less (e.g. an image
-        # with extremely long rows); that is an input too large for this host, not a crash.
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
 
 
@@ -113,16 +135,21 @@ def _convert_pieces(
         )
     palette, transparency, length = _read_until_image_data(reader, info)
 
-    decoder = ImageDecoder(info, palette, transparency, on_size_estimate)
+    meter = WorkMeter()
+    decoder = ImageDecoder(info, palette, transparency, meter, on_size_estimate)
     inflater = BoundedInflater(raw_size)
     yield decoder.writer.header()
     chunk_type = b"IDAT"
     while chunk_type == b"IDAT":  # spec 5.6: IDAT chunks are consecutive
         for piece in reader.iter_verified_payload(chunk_type, length):
+            meter.spent += (CRC_US_PER_BYTE + INFLATE_US_PER_BYTE) * len(piece) if piece else CRC_PIECE_US
             for inflated in inflater.feed(piece):
-                ready = decoder.feed(inflated)
-                if ready:
-                    yield ready
+                meter.spent += INFLATE_US_PER_BYTE * len(inflated)
+                yield from decoder.feed(inflated)
+                if meter.due:
+                    yield decoder.take_output()
+            if meter.due:
+                yield decoder.take_output()
         chunk_type, length = reader.next_header()
     while chunk_type != b"IEND":
         _skip_other_chunk(reader, chunk_type, length)
@@ -134,8 +161,61 @@ def _convert_pieces(
     yield from decoder.finish()
 
 
+CRC_PIECE_US = CRC_US_PER_BYTE * CRC_PIECE_BYTES
+
 # convert() never reserves more than the input's size plus this for its output (see convert()).
 RESERVATION_SLACK_BYTES = 1 << 20
+
+
+class Conversion:
+    """A conversion of a whole PNG in memory that advances one bounded step at a time, so that a host
+    serving other work (a Worker isolate) can hand control back between steps:
+
+        conversion = Conversion(data, max_pixels=...)
+        while not conversion.step():
+            await pause()  # whatever lets the host's event loop run
+        gray = conversion.result()
+
+    Each step() does about budget.STEP_BUDGET_US of CPython work whatever the input (see convert_steps);
+    the output goes into one buffer reserved up front, so memory is bounded as for convert()."""
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_dimension: int = DEFAULT_MAX_DIMENSION,
+    ) -> None:
+        self._output = PresizedOutput()
+        # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
+        # more than the input itself (gray output of real images is smaller than their input).
+        reservation_cap = len(data) + RESERVATION_SLACK_BYTES
+
+        def reserve(estimate: int) -> None:
+            self._output.reserve(min(estimate, reservation_cap))
+
+        self._pieces = _translated(_convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension, reserve))
+        self.done = False
+
+    def step(self) -> bool:
+        """Do one bounded step of the work; returns True once the conversion has finished (then call
+        result()). Raises InvalidImage for a bad input, after which the conversion is over."""
+        if not self.done:
+            try:
+                self._output.write(next(self._pieces))
+            except StopIteration:
+                self.done = True
+            except InvalidImage:
+                self.done = True
+                raise
+        return self.done
+
+    def result(self) -> bytes:
+        """The gray PNG (call once step() has returned True)."""
+        if not self.done:
+            raise RuntimeError("the conversion has not finished: call step() until it returns True")
+        return self._output.getvalue()
 
 
 def convert(
@@ -146,17 +226,9 @@ def convert(
     max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
-    output = PresizedOutput()
-    # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
-    # more than the input itself (gray output of real images is smaller than their input).
-    reservation_cap = len(data) + RESERVATION_SLACK_BYTES
-
-    def reserve(estimate: int) -> None:
-        output.reserve(min(estimate, reservation_cap))
-
-    try:
-        for piece in _convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension, reserve):
-            output.write(piece)
-    except MemoryError:
-        raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
-    return output.getvalue()
+    conversion = Conversion(
+        data, max_pixels=max_pixels, max_decompressed_bytes=max_decompressed_bytes, max_dimension=max_dimension
+    )
+    while not conversion.step():
+        pass
+    return conversion.result()

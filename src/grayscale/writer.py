@@ -105,9 +105,10 @@ def _compressed_size(data: bytes, strategy: int, level: int) -> int:
 
 
 class GrayPngWriter:
-    """Streams out a PNG of the given size; `add_rows` takes whole rows of 8-bit output pixels.
-    The first TRIAL_BYTES of rows are held back and compressed with each of ENCODINGS; the
-    smallest result fixes the filter and deflate strategy for the whole image."""
+    """Streams out a PNG of the given size; `add_rows` takes whole rows of 8-bit output pixels, and
+    `add_row_piece` takes rows too long to filter at once, a pixel-aligned piece at a time.
+    The first TRIAL_BYTES of rows (or the first piece of a long row) are held back and compressed
+    with each of ENCODINGS; the smallest result fixes the filter and deflate strategy for the image."""
 
     def __init__(
         self, width: int, height: int, has_alpha: bool, on_size_estimate: Callable[[int], None] | None = None
@@ -120,12 +121,14 @@ class GrayPngWriter:
             b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 4 if has_alpha else 0, 0, 0, 0)
         )
         self._filters = StripFilters(self.line, self.channels)
+        self._piece_filters: dict[int, StripFilters] = {}  # long rows: one per piece length (at most two)
         self._trial: list[bytes] = []
         self._trial_size = 0
-        # Set once the trial has chosen: the strip filter and the compressor.
-        self._filter: Callable[[bytes | bytearray, bytes | bytearray], bytes] | None = None
+        # Set once the trial has chosen: the output filter type and the compressor.
+        self._filter_type = FILTER_NONE
         self._compressor: zlib._Compress | None = None
         self._above: bytes | bytearray = bytes(self.line)
+        self._row = bytearray()  # the long row being written, so far
         self._pending: list[bytes] = []
         self._pending_size = 0
 
@@ -135,48 +138,76 @@ class GrayPngWriter:
 
     def add_rows(self, pixels: bytes | bytearray) -> bytes:
         """Filter and compress whole rows; returns any IDAT chunks that are ready (maybe b"")."""
-        if self._filter is None or self._compressor is None:
+        if self._compressor is None:
             self._trial.append(bytes(pixels))
             self._trial_size += len(pixels)
             if self._trial_size < TRIAL_BYTES:
                 return b""
-            self._choose_encoding()
+            sample = b"".join(self._trial)
+            self._trial = []
+            self._choose_encoding(lambda filter_type: self._filters.by_type[filter_type](sample, self._above))
+            self._above = sample[-self.line :]
         else:
-            filtered = self._filter(pixels, self._above)
+            filtered = self._filters.by_type[self._filter_type](pixels, self._above)
             self._above = pixels[-self.line :]
             self._emit(self._compressor.compress(filtered))
         return self._take_idat() if self._pending_size >= IDAT_TARGET else b""
 
+    def add_row_piece(self, piece: bytes | bytearray) -> bytes:
+        """Filter and compress the next piece of a row (whole pixels; the pieces of a row arrive in
+        order and add up to the row). Each piece is filtered as a one-row strip with the pixel to its
+        left prepended (zeros at the start of the row), whose own filtered bytes are then dropped."""
+        bpp = self.channels
+        start = len(self._row)
+        end = start + len(piece)
+        filters = self._piece_filters.get(len(piece) + bpp)
+        if filters is None:
+            filters = self._piece_filters[len(piece) + bpp] = StripFilters(len(piece) + bpp, bpp)
+        extended: bytes | bytearray
+        above: bytes | bytearray
+        if start:
+            extended, above = self._row[start - bpp : start] + piece, self._above[start - bpp : end]
+        else:
+            extended, above = bytes(bpp) + piece, bytes(bpp) + self._above[:end]
+
+        def filtered(filter_type: int) -> bytes:
+            marked = filters.by_type[filter_type](extended, above)
+            return marked[:1] + marked[1 + bpp :] if start == 0 else marked[1 + bpp :]
+
+        if self._compressor is None:
+            self._choose_encoding(filtered)
+        else:
+            self._emit(self._compressor.compress(filtered(self._filter_type)))
+        self._row += piece
+        if len(self._row) == self.line:
+            self._above, self._row = self._row, bytearray()
+        return self._take_idat() if self._pending_size >= IDAT_TARGET else b""
+
     def finish(self) -> bytes:
         """The remaining IDAT data and IEND."""
-        compressor = self._compressor or self._choose_encoding()
-        self._emit(compressor.flush())
+        if self._compressor is None:  # fewer than TRIAL_BYTES of rows in the whole image
+            sample = b"".join(self._trial)
+            self._trial = []
+            self._choose_encoding(lambda filter_type: self._filters.by_type[filter_type](sample, self._above))
+        assert self._compressor is not None
+        self._emit(self._compressor.flush())
         return self._take_idat() + chunk(b"IEND", b"")
 
-    def _choose_encoding(self) -> "zlib._Compress":
-        """Compress the held-back rows with each of ENCODINGS, keep the smallest; returns the compressor."""
-        sample = b"".join(self._trial)
-        self._trial = []
-        if not sample:  # no rows were added (not possible for a valid image): any encoding will do
-            filter_type, strategy, level = ENCODINGS[0]
-            self._filter = self._filters.by_type[filter_type]
-            self._compressor = _compressor(strategy, level)
-            return self._compressor
+    def _choose_encoding(self, filtered_with: Callable[[int], bytes]) -> None:
+        """Compress the held-back data filtered each way of ENCODINGS (`filtered_with(filter_type)`),
+        keep the smallest, and start the image's compressor with that data."""
         trials = []
         for filter_type, strategy, level in ENCODINGS:
-            filtered = self._filters.by_type[filter_type](sample, self._above)
+            filtered = filtered_with(filter_type)
             trials.append((_compressed_size(filtered, strategy, level), filter_type, strategy, level, filtered))
-        compressed_sample, filter_type, strategy, level, filtered = min(trials, key=lambda trial: trial[0])
-        self._filter = self._filters.by_type[filter_type]
-        self._compressor = compressor = _compressor(strategy, level)
-        if self._on_size_estimate is not None:
+        compressed_sample, self._filter_type, strategy, level, filtered = min(trials, key=lambda trial: trial[0])
+        self._compressor = _compressor(strategy, level)
+        if self._on_size_estimate is not None and filtered:
             # The trial's compression ratio, applied to the whole image, plus 10% and chunk overhead.
             filtered_total = self._height * (self.line + 1)
             estimate = filtered_total * compressed_sample / len(filtered) * 1.1
             self._on_size_estimate(int(estimate) + 12 * (filtered_total // IDAT_TARGET) + 4096)
-        self._above = sample[-self.line :]
-        self._emit(compressor.compress(filtered))
-        return compressor
+        self._emit(self._compressor.compress(filtered))
 
     def _emit(self, compressed: bytes) -> None:
         if compressed:

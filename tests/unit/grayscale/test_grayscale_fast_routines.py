@@ -14,8 +14,8 @@ from grayscale.luma import Luma
 from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
 from grayscale.swar import ByteLanes
 from grayscale.wavefront import (
-    unfilter_average_row,
-    unfilter_paeth_row,
+    unfilter_average_span,
+    unfilter_paeth_span,
     unfilter_window_bytes,
     unfilter_window_paeth,
 )
@@ -62,16 +62,38 @@ def test_unfilter_each_type_matches_reference(length, bpp):
     rng = random.Random(length * 10 + bpp)
     rows = rows_for(length, rng)
     for filter_type in range(5):
-        unfilter = ScanlineUnfilter(length, bpp)
         prev = bytes(length)
-        expected, got = [], []
+        expected = []
         for raw in rows:
             row = ref.unfilter_row(filter_type, raw, prev, bpp)
             expected.append(row)
             prev = row
-            got += unfilter.push(filter_type, raw)
-        got += unfilter.flush()
+        got = unfilter_all(ScanlineUnfilter(length, bpp), [filter_type] * len(rows), rows)
         assert got == expected, f"filter type {filter_type}"
+
+
+def unfilter_all(unfilter, types, raws):
+    """Push rows and flush windows the way the decoder does."""
+    got = []
+    for filter_type, raw in zip(types, raws, strict=True):
+        got += unfilter.push(filter_type, raw)
+        if unfilter.window_full:
+            got += [row for rows in unfilter.flush() for row in rows]
+    return got + [row for rows in unfilter.flush() for row in rows]
+
+
+@pytest.mark.parametrize("length,bpp", [(1, 1), (7, 1), (300, 3), (1000, 4), (999, 3), (240, 8)])
+@pytest.mark.parametrize("piece_budget", [0.001, 3.0, 1000.0])
+def test_long_rows_decoded_in_pieces_match_reference(monkeypatch, length, bpp, piece_budget):
+    """long_row_pieces: every filter type, pieces from one byte-pixel to the whole row; Paeth under an
+    all-zero row (decoded as Sub) and under random rows."""
+    monkeypatch.setattr(filters, "PIECE_BUDGET_US", piece_budget)
+    rng = random.Random(length * bpp)
+    for types in ([4, 4, 3, 1, 2, 0], [3, 3, 4, 1, 1, 2], [rng.randrange(5) for _ in range(8)]):
+        raws = [rng.choice(rows_for(length, rng)) for _ in types]
+        unfilter = ScanlineUnfilter(length, bpp)
+        got = [b"".join(unfilter.long_row_pieces(t, raw)) for t, raw in zip(types, raws, strict=True)]
+        assert got == reference_rows(types, raws, bytes(length), bpp)
 
 
 @pytest.mark.parametrize("length", [3, 6, 12, 48, 3000])
@@ -80,17 +102,10 @@ def test_unfilter_mixed_types_matches_reference(length):
     rng = random.Random(length)
     for bpp in (1, 3):
         for weights in ([0, 1, 2, 3, 4, 3, 3, 4, 4], [2, 2, 2, 2, 1, 1, 4], [3] * 5 + [2]):
-            unfilter = ScanlineUnfilter(length, bpp)
-            prev = bytes(length)
-            expected, got = [], []
-            for _ in range(60 if length < 1000 else 12):
-                filter_type = rng.choice(weights)
-                raw = rng.randbytes(length)
-                prev = ref.unfilter_row(filter_type, raw, prev, bpp)
-                expected.append(prev)
-                got += unfilter.push(filter_type, raw)
-            got += unfilter.flush()
-            assert got == expected
+            types = [rng.choice(weights) for _ in range(60 if length < 1000 else 12)]
+            raws = [rng.randbytes(length) for _ in types]
+            got = unfilter_all(ScanlineUnfilter(length, bpp), types, raws)
+            assert got == reference_rows(types, raws, bytes(length), bpp)
 
 
 WINDOW_SHAPES = [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2), (60, 9, 1)]
@@ -125,11 +140,24 @@ def test_wavefront_windows_match_reference(mix, rows, length, bpp):
 
 @pytest.mark.parametrize("length,bpp", ROW_SHAPES)
 def test_byte_by_byte_rows_match_reference(length, bpp):
+    """Whole rows, and rows decoded span by span at every split (a long row is decoded in pieces)."""
     rng = random.Random(length + bpp)
     for prev in rows_for(length, rng)[::2]:
         for raw in rows_for(length, rng)[1::2]:
-            assert unfilter_average_row(raw, prev, bpp) == ref.unfilter_row(3, raw, prev, bpp)
-            assert unfilter_paeth_row(raw, prev, bpp) == ref.unfilter_row(4, raw, prev, bpp)
+            for filter_type, span in ((3, unfilter_average_span), (4, unfilter_paeth_span)):
+                expected = ref.unfilter_row(filter_type, raw, prev, bpp)
+                assert span_decoded(span, raw, prev, bpp, [length]) == expected
+                split = rng.randrange(length + 1)
+                assert span_decoded(span, raw, prev, bpp, [split, length]) == expected
+
+
+def span_decoded(span, raw, prev, bpp, ends):
+    row = bytearray(raw)
+    start = 0
+    for end in ends:
+        span(row, prev, bpp, start, end)
+        start = end
+    return bytes(row)
 
 
 def test_paeth_exhaustive_neighbourhoods():
@@ -142,7 +170,7 @@ def test_paeth_exhaustive_neighbourhoods():
     raw = ref.filter_row(4, decoded, prev, 1)
     assert ref.unfilter_row(4, raw, prev, 1) == decoded
     assert unfilter_window_paeth([4], [raw], prev, 1) == [decoded]
-    assert unfilter_paeth_row(raw, prev, 1) == decoded
+    assert span_decoded(unfilter_paeth_span, raw, prev, 1, [len(raw)]) == decoded
 
 
 @pytest.mark.parametrize("pixel_bytes,green_at,blue_at", [(3, 1, 2), (4, 1, 2), (6, 2, 4), (8, 2, 4)])
@@ -247,8 +275,7 @@ def test_unfilter_decision_paths_match_reference(decision, data):
     saved = filters.ROW_BYTE_COST
     filters.ROW_BYTE_COST = costs[decision]
     try:
-        unfilter = ScanlineUnfilter(length, bpp)
-        got = [row for t, raw in zip(types, raws, strict=True) for row in unfilter.push(t, raw)] + unfilter.flush()
+        got = unfilter_all(ScanlineUnfilter(length, bpp), types, raws)
     finally:
         filters.ROW_BYTE_COST = saved
     assert got == reference_rows(types, raws, bytes(length), bpp)
