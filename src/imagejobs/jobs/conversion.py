@@ -9,9 +9,11 @@ The clock below only measures, for the logs and the benchmarks.
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import grayscale
 
@@ -25,26 +27,54 @@ async def asyncio_turn() -> None:
     await asyncio.sleep(0)
 
 
-# The core's streaming API pulls its input from an iterable; small pieces keep its input-side
-# buffers small. Its output-side steps are what the pauses go between (see grayscale_steps).
-INPUT_PIECE_BYTES = 64 * 1024
+class YieldToRequests:
+    """The conversion's pause in an isolate that also serves HTTP requests: requests come first.
+
+    A pause takes one turn of the runtime's event loop (`next_turn`, which must reach it: on
+    Workers platform.event_loop.yield_to_event_loop) and one asyncio turn, so that a request which
+    arrived during the last steps gets to start; then, while requests are in flight, it keeps
+    taking turns, for at most `max_wait` seconds per pause (a steady stream of requests slows a
+    conversion down but never stops it). One instance per isolate: the fetch handler runs each
+    request inside `request()`.
+
+    The clock is read only right after a turn of the event loop, where it is current on workerd too.
+    """
+
+    def __init__(self, next_turn: Pause, *, max_wait: float = 0.2, clock: Callable[[], float] = time.monotonic) -> None:
+        self._next_turn = next_turn
+        self._max_wait = max_wait
+        self._clock = clock
+        self.requests_in_flight = 0
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """Marks a request in flight for as long as the block runs."""
+        self.requests_in_flight += 1
+        try:
+            yield
+        finally:
+            self.requests_in_flight -= 1
+
+    async def pause(self) -> None:
+        await self._next_turn()
+        await asyncio_turn()
+        if not self.requests_in_flight:
+            return
+        deadline = self._clock() + self._max_wait
+        while self.requests_in_flight and self._clock() < deadline:
+            await self._next_turn()
 
 
 def grayscale_steps(data: bytes | memoryview, *, max_pixels: int) -> Iterator[bytes]:
-    """The gray PNG of `data` in pieces (joined, they equal grayscale.convert(data)).
-
-    Today this is grayscale.convert_stream, which yields whenever ~64 KiB of compressed output is
-    ready: its work per piece is bounded for images that compress poorly but NOT for compressible
-    ones (a flat image yields almost nothing until the end), nor for interlaced ones (nothing
-    until the whole canvas is decoded). The core's bounded-work step API replaces it here.
-    """
-    return grayscale.convert_stream(_pieces(data, INPUT_PIECE_BYTES), max_pixels=max_pixels)
-
-
-def _pieces(data: bytes | memoryview, size: int) -> Iterator[bytes]:
-    view = memoryview(data)
-    for start in range(0, len(view), size):
-        yield bytes(view[start : start + size])  # one small copy at a time
+    """The gray PNG of `data` as steps of bounded work: grayscale.Conversion does about 4 ms of
+    CPython work per step (~10 ms in Pyodide) whatever the input. Every step yields b"" but the
+    last, which yields the whole output from Conversion's buffer, reserved once (the memory bound
+    of grayscale.convert; joining pieces would need the output twice)."""
+    # Conversion reads any buffer: R2's memoryview is used as it is, not copied.
+    conversion = grayscale.Conversion(cast(bytes, data), max_pixels=max_pixels)
+    while not conversion.step():
+        yield b""
+    yield conversion.result()
 
 
 @dataclass(frozen=True, slots=True)

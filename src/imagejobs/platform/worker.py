@@ -7,6 +7,7 @@ from ..api.app import handle_request
 from ..api.error_mapping import error_response
 from ..config import ConfigError, Settings
 from ..errors import ServiceUnavailable
+from ..jobs.conversion import YieldToRequests
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
@@ -18,8 +19,10 @@ from .http import to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
 
-# One conversion at a time per isolate: the pauses let a second queue invocation start in the
-# same isolate, and two large images at once would not fit in its 128 MB.
+# Per isolate: requests come before conversions (a conversion pauses while any is in flight),
+# and one conversion at a time (the pauses would let a second queue invocation start in the
+# same isolate, and two large images at once would not fit in its 128 MB).
+_REQUESTS_FIRST = YieldToRequests(yield_to_event_loop)
 _CONVERSION_SLOT = asyncio.Lock()
 
 # Queue names of wrangler.jsonc: the job queue and its dead letter queue.
@@ -32,6 +35,11 @@ def _settings(env) -> Settings:
 
 
 async def handle_fetch(request, env):
+    with _REQUESTS_FIRST.request():
+        return await _fetch(request, env)
+
+
+async def _fetch(request, env):
     try:
         settings = _settings(env)
         verifier = access_verifier(settings)
@@ -48,7 +56,7 @@ async def handle_queue(batch, env) -> None:
         JobStore(D1Database(env.DB)),
         R2BlobStore(env.IMAGES_BUCKET),
         _settings(env),
-        pause=yield_to_event_loop,
+        pause=_REQUESTS_FIRST.pause,
         conversion_slot=_CONVERSION_SLOT,
     )
     handlers = {

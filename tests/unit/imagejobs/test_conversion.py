@@ -204,3 +204,87 @@ def test_output_in_one_piece_after_empty_steps_is_returned_without_a_copy(run):
     whole = bytes(range(256)) * 1000
     result = run(conversion.run_steps(iter([b"", b"", whole]), conversion.asyncio_turn))
     assert result.data is whole and result.steps == 3
+
+
+class Turns:
+    """A fake event loop: each turn advances a fake clock and may end the requests in flight."""
+
+    def __init__(self, yielding, *, request_turns=0, seconds_per_turn=0.001):
+        self.yielding, self.request_turns, self.seconds_per_turn = yielding, request_turns, seconds_per_turn
+        self.count = 0
+        self.now = 0.0
+
+    async def next_turn(self):
+        self.count += 1
+        self.now += self.seconds_per_turn
+        if self.count == self.request_turns:
+            self.context.__exit__(None, None, None)
+
+    def start_request(self):
+        self.context = self.yielding.request()
+        self.context.__enter__()
+
+
+def _yielding(turns_kwargs=None, **kwargs):
+    turns = Turns(None, **(turns_kwargs or {}))
+    yielding = conversion.YieldToRequests(turns.next_turn, clock=lambda: turns.now, **kwargs)
+    turns.yielding = yielding
+    return yielding, turns
+
+
+def test_with_no_request_in_flight_a_pause_is_one_turn(run):
+    yielding, turns = _yielding()
+    run(yielding.pause())
+    assert turns.count == 1
+
+
+def test_a_pause_waits_for_the_requests_in_flight(run):
+    yielding, turns = _yielding({"request_turns": 4})
+    turns.start_request()
+    run(yielding.pause())
+    assert turns.count == 4 and yielding.requests_in_flight == 0
+
+
+def test_a_steady_stream_of_requests_delays_a_pause_by_at_most_max_wait(run):
+    yielding, turns = _yielding({"seconds_per_turn": 0.01}, max_wait=0.1)
+    turns.start_request()  # never ends
+    run(yielding.pause())
+    assert 10 <= turns.count <= 12 and yielding.requests_in_flight == 1
+
+
+def test_a_request_that_fails_is_no_longer_in_flight():
+    yielding, _ = _yielding()
+    with pytest.raises(RuntimeError), yielding.request():
+        assert yielding.requests_in_flight == 1
+        raise RuntimeError("handler failed")
+    assert yielding.requests_in_flight == 0
+
+
+def test_a_request_that_arrived_during_the_steps_starts_before_the_conversion_goes_on(run):
+    """On Node the request's first step is queued behind the conversion's wake-up from its timer:
+    the pause's asyncio turn lets the request start, and the pause then waits for it to end."""
+    order = []
+    timers = []
+
+    async def next_turn():
+        timers.append(1)
+        if len(timers) > 1:  # later turns let everything queued run; the first resumes us first
+            await asyncio.sleep(0)
+
+    yielding = conversion.YieldToRequests(next_turn)
+
+    async def request():
+        with yielding.request():
+            order.append("request starts")
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            order.append("request ends")
+
+    async def scenario():
+        task = asyncio.get_running_loop().create_task(request())  # arrived during the last steps
+        await yielding.pause()
+        order.append("conversion goes on")
+        await task
+
+    run(scenario())
+    assert order == ["request starts", "request ends", "conversion goes on"]
