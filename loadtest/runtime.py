@@ -39,6 +39,14 @@ class MemorySample:
 class Server:
     url: str
     log: Path | None  # None for WORKER_URL: no log, no memory figures
+    pid: int | None = None  # the offline runtime's Node process
+
+    def cpu_seconds(self) -> float:
+        """CPU time the runtime's Node process has used so far (all its threads; Linux /proc).
+        Unlike wall time it does not count the moments the process waits for a busy machine."""
+        assert self.pid is not None
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def memory(self) -> list[MemorySample]:
         """Every `memory:` line the offline runtime logged so far, oldest first."""
@@ -102,7 +110,7 @@ def offline_runtime(variables: dict[str, str] | None = None, keep_log: Path | No
         url = f"http://127.0.0.1:{port}"
         try:
             wait_ready(url, process)
-            yield Server(url, log)
+            yield Server(url, log, process.pid)
         finally:
             process.terminate()
             try:

@@ -105,9 +105,31 @@ try {
       "slowest ping (ms)": Math.round(latencies.at(-1) ?? 0),
     });
   }
+  // What a pause costs with nothing else to do: many short slices, each pause against none.
+  const costRows = [];
+  const shortUnits = Math.max(1, Math.round(units / 10)); // ~2 ms slices
+  const costSlices = 300;
+  const timed = async (pause) => {
+    const started = performance.now();
+    await (await mf.dispatchFetch(`http://worker/work?pause=${pause}&slices=${costSlices}&units=${shortUnits}`)).text();
+    return performance.now() - started;
+  };
+  for (let round = 0; round < 3; round++) {
+    const none = await timed("none");
+    for (const pause of ["settimeout", "messagechannel"]) {
+      costRows.push({ pause, round, "ms per pause": ((await timed(pause)) - none) / costSlices });
+    }
+  }
   console.log(`workerd (Miniflare), compatibility date ${compatibilityDate}; globals: ${JSON.stringify(globals)}`);
   console.log(`${slices} slices of ~20 ms of work with a pause after each; pings sent every 10 ms meanwhile`);
   console.table(rows);
+  console.log(`the wall-clock cost of one pause, ${costSlices} slices of ~2 ms with nothing else to do`);
+  console.table(
+    ["settimeout", "messagechannel"].map((pause) => {
+      const costs = costRows.filter((row) => row.pause === pause).map((row) => row["ms per pause"]);
+      return { pause, "ms per pause (median of 3)": costs.sort((a, b) => a - b)[1].toFixed(3) };
+    }),
+  );
   const timer = rows.find((row) => row.pause === "settimeout");
   if (timer["pings answered during the work"] < 2) {
     console.log("setTimeout(0) did NOT let requests in during the work");

@@ -161,7 +161,7 @@ class JobProcessor:
                 converted = await conversion.run_steps(
                     self.convert(original.data, max_pixels=self.settings.max_pixels),
                     self.pause,
-                    steps_per_pause=self.settings.conversion_steps_per_pause,
+                    slice_seconds=self.settings.conversion_slice_ms / 1000,
                 )
             except grayscale.InvalidImage as error:
                 raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
@@ -174,6 +174,7 @@ class JobProcessor:
                 elapsed_ms=round(converted.elapsed_seconds * 1000),
                 steps=converted.steps,
                 pauses=converted.pauses,
+                waited_ms=round(converted.waited_seconds * 1000),
                 longest_step_ms=round(converted.longest_step_seconds * 1000, 1),
             )
             size = len(converted.data)

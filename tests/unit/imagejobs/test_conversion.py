@@ -1,5 +1,6 @@
-"""The stepped conversion: pauses between bounded steps, output equal to the one-shot conversion,
-errors unchanged; and the processor converting through it with the pause it was given."""
+"""The stepped conversion: pauses between slices of bounded steps (adapted to a target slice of
+wall time), output equal to the one-shot conversion, errors unchanged; requests before
+conversions; and the processor converting through it with the pause and the slot it was given."""
 
 import asyncio
 
@@ -15,66 +16,92 @@ from imagejobs.jobs.uploads import Upload, validate_upload
 from .images import header_only_png, png
 
 
-class Recorder:
-    """A step iterator and a pause that write what happens, in order, to one journal."""
+class FakeTime:
+    """A clock, steps that cost `step_seconds` each on it, and a pause that costs `turn_seconds`
+    (and may report time spent waiting for requests), writing what happens to one journal."""
 
-    def __init__(self, pieces):
-        self.pieces = pieces
+    def __init__(self, step_seconds=0.010, turn_seconds=0.001, waits=()):
+        self.now = 0.0
+        self.step_seconds, self.turn_seconds = step_seconds, turn_seconds
+        self.waits = list(waits)
         self.journal = []
 
-    def steps(self):
-        for piece in self.pieces:
-            self.journal.append(("step", piece))
+    def clock(self):
+        return self.now
+
+    def steps(self, count, piece=b"."):
+        for _ in range(count):
+            self.now += self.step_seconds
+            self.journal.append("step")
             yield piece
 
     async def pause(self):
-        self.journal.append(("pause",))
+        waited = self.waits.pop(0) if self.waits else 0.0
+        self.now += self.turn_seconds + waited
+        self.journal.append("pause")
+        return waited
+
+    def slices(self):
+        """Steps per slice, in order."""
+        return [len(run) for run in "".join("s" if e == "step" else "|" for e in self.journal).split("|")]
 
 
-@pytest.mark.parametrize(
-    ("every", "expected"),
-    [
-        (1, ["step", "pause", "step", "pause", "step", "pause", "step", "pause"]),
-        (3, ["step", "step", "step", "pause", "step"]),
-        (0, ["step", "step", "step", "step"]),
-    ],
-)
-def test_pauses_come_after_every_nth_step(run, every, expected):
-    recorder = Recorder([b"ab", b"", b"cde", b"f"])
-    result = run(conversion.run_steps(recorder.steps(), recorder.pause, steps_per_pause=every))
-    assert [entry[0] for entry in recorder.journal] == expected
-    assert result.data == b"abcdef"
-    assert (result.steps, result.pauses) == (4, expected.count("pause"))
+def run_fake(run, fake, count, slice_seconds=0.030):
+    return run(conversion.run_steps(fake.steps(count), fake.pause, slice_seconds=slice_seconds, clock=fake.clock))
+
+
+def test_slices_adapt_to_the_target_wall_time(run):
+    fake = FakeTime(step_seconds=0.010, turn_seconds=0.001)
+    result = run_fake(run, fake, 20)
+    # The first slice is FIRST_SLICE_STEPS long; then 30 ms / (10 ms a step) = 3 steps.
+    assert fake.slices() == [4, 3, 3, 3, 3, 3, 1]
+    assert result.data == b"." * 20 and (result.steps, result.pauses) == (20, 6)
+
+
+def test_slices_grow_at_most_twofold_when_steps_are_cheap(run):
+    fake = FakeTime(step_seconds=0.0005, turn_seconds=0.0)
+    run_fake(run, fake, 200)
+    assert fake.slices()[:4] == [4, 8, 16, 32]
+
+
+def test_time_spent_waiting_for_requests_does_not_shrink_the_slices(run):
+    fake = FakeTime(step_seconds=0.010, turn_seconds=0.0, waits=[0.0, 0.5, 0.0])
+    result = run_fake(run, fake, 13)
+    assert fake.slices() == [4, 3, 3, 3, 0]
+    assert result.waited_seconds == pytest.approx(0.5)
+
+
+def test_a_clock_that_does_not_move_keeps_the_first_slice_length(run):
+    fake = FakeTime(step_seconds=0.0, turn_seconds=0.0)
+    run_fake(run, fake, 12)
+    assert fake.slices() == [4, 4, 4, 0]
+
+
+def test_a_zero_slice_never_pauses(run):
+    fake = FakeTime()
+    result = run_fake(run, fake, 10, slice_seconds=0)
+    assert "pause" not in fake.journal and result.pauses == 0 and result.steps == 10
 
 
 def test_an_error_in_a_step_propagates_after_the_pauses_so_far(run):
-    recorder = Recorder([b"x", b"y"])
+    fake = FakeTime()
 
     def failing():
-        yield from recorder.steps()
+        yield from fake.steps(6)
         raise grayscale.InvalidImage("truncated", "the file ends early")
 
     with pytest.raises(grayscale.InvalidImage) as raised:
-        run(conversion.run_steps(failing(), recorder.pause))
+        run(conversion.run_steps(failing(), fake.pause, slice_seconds=0.030, clock=fake.clock))
     assert raised.value.code == "truncated"
-    assert [entry[0] for entry in recorder.journal] == ["step", "pause", "step", "pause"]
+    assert fake.slices() == [4, 2]
 
 
 def test_work_time_counts_the_steps_and_elapsed_time_counts_the_pauses_too(run):
-    now = [0.0]
-
-    def steps():
-        for cost in (0.010, 0.030, 0.020):
-            now[0] += cost
-            yield b"."
-
-    async def slow_pause():
-        now[0] += 0.100
-
-    result = run(conversion.run_steps(steps(), slow_pause, clock=lambda: now[0]))
+    fake = FakeTime(step_seconds=0.010, turn_seconds=0.100)
+    result = run_fake(run, fake, 6)
     assert result.work_seconds == pytest.approx(0.060)
-    assert result.longest_step_seconds == pytest.approx(0.030)
-    assert result.elapsed_seconds == pytest.approx(0.360)
+    assert result.longest_step_seconds == pytest.approx(0.010)
+    assert result.elapsed_seconds == pytest.approx(0.060 + 0.100 * result.pauses)
 
 
 def test_the_default_pause_lets_other_tasks_run_between_steps(run):
@@ -87,12 +114,12 @@ def test_the_default_pause_lets_other_tasks_run_between_steps(run):
                 await asyncio.sleep(0)
 
         def steps():
-            for _ in range(3):
+            for _ in range(12):
                 ticks.append("step")
                 yield b"."
 
         task = asyncio.create_task(other_task())
-        await conversion.run_steps(steps(), conversion.asyncio_turn)
+        await conversion.run_steps(steps(), conversion.asyncio_turn, slice_seconds=1e-9)
         await task
 
     run(scenario())
@@ -103,7 +130,11 @@ def test_the_default_pause_lets_other_tasks_run_between_steps(run):
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P"])
 def test_grayscale_steps_join_to_the_one_shot_conversion(run, mode):
     data = png(300, 200, mode=mode)
-    result = run(conversion.run_steps(conversion.grayscale_steps(data, max_pixels=10**6), conversion.asyncio_turn))
+    result = run(
+        conversion.run_steps(
+            conversion.grayscale_steps(data, max_pixels=10**6), conversion.asyncio_turn, slice_seconds=0.03
+        )
+    )
     assert result.data == grayscale.convert(data)
     assert result.steps >= 2  # at least the header and the end: there is somewhere to pause
 
@@ -111,12 +142,13 @@ def test_grayscale_steps_join_to_the_one_shot_conversion(run, mode):
 def test_grayscale_steps_accept_the_memoryview_r2_returns(run):
     data = png(40, 30)
     steps = conversion.grayscale_steps(memoryview(data), max_pixels=10**6)
-    assert run(conversion.run_steps(steps, conversion.asyncio_turn)).data == grayscale.convert(data)
+    assert run(conversion.run_steps(steps, conversion.asyncio_turn, slice_seconds=0.03)).data == grayscale.convert(data)
 
 
 def test_grayscale_steps_apply_the_pixel_limit(run):
     with pytest.raises(grayscale.InvalidImage) as raised:
-        run(conversion.run_steps(conversion.grayscale_steps(png(40, 30), max_pixels=100), conversion.asyncio_turn))
+        steps = conversion.grayscale_steps(png(40, 30), max_pixels=100)
+        run(conversion.run_steps(steps, conversion.asyncio_turn, slice_seconds=0.03))
     assert raised.value.code == "too_large"
 
 
@@ -126,13 +158,25 @@ def _submit(service, run, data):
     return job
 
 
+def _counting_steps(count):
+    """A converter whose output is a real gray PNG, given in `count` steps."""
+
+    def convert(data, **limits):
+        gray = grayscale.convert(data, **limits)
+        yield from [b""] * (count - 1)
+        yield gray
+
+    return convert
+
+
 def test_the_processor_converts_through_the_pause_it_was_given(service, store, blobs, run):
     pauses = []
 
     async def recording_pause():
         pauses.append(1)
 
-    processor = JobProcessor(store, blobs, Settings(), pause=recording_pause)
+    settings = Settings(conversion_slice_ms=1)
+    processor = JobProcessor(store, blobs, settings, convert=_counting_steps(12), pause=recording_pause)
     data = png(64, 48)
     job = _submit(service, run, data)
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
@@ -147,7 +191,8 @@ def test_the_processor_never_pauses_when_told_not_to(service, store, blobs, run)
     async def recording_pause():
         pauses.append(1)
 
-    processor = JobProcessor(store, blobs, Settings(conversion_steps_per_pause=0), pause=recording_pause)
+    settings = Settings(conversion_slice_ms=0)
+    processor = JobProcessor(store, blobs, settings, convert=_counting_steps(12), pause=recording_pause)
     job = _submit(service, run, png(64, 48))
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
     assert run(service.get("a@example.com", job.id)).status is JobStatus.COMPLETED
@@ -162,15 +207,15 @@ def test_a_corrupt_image_found_mid_conversion_still_fails_as_invalid(service, st
     assert failed.status is JobStatus.FAILED and failed.error_code == "invalid_image"
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, 1), ("0", 0), ("4", 4)])
-def test_steps_per_pause_comes_from_the_workers_variables(value, expected):
-    settings = Settings.from_vars({"CONVERSION_STEPS_PER_PAUSE": value}.get)
-    assert settings.conversion_steps_per_pause == expected
+@pytest.mark.parametrize(("value", "expected"), [(None, 30), ("0", 0), ("50", 50)])
+def test_the_slice_comes_from_the_workers_variables(value, expected):
+    settings = Settings.from_vars({"CONVERSION_SLICE_MS": value}.get)
+    assert settings.conversion_slice_ms == expected
 
 
-def test_a_negative_steps_per_pause_is_a_configuration_error():
+def test_a_negative_slice_is_a_configuration_error():
     with pytest.raises(ConfigError):
-        Settings.from_vars({"CONVERSION_STEPS_PER_PAUSE": "-1"}.get)
+        Settings.from_vars({"CONVERSION_SLICE_MS": "-1"}.get)
 
 
 def test_conversions_sharing_a_slot_take_turns_instead_of_interleaving(service, store, blobs, run):
@@ -202,7 +247,7 @@ def test_conversions_sharing_a_slot_take_turns_instead_of_interleaving(service, 
 
 def test_output_in_one_piece_after_empty_steps_is_returned_without_a_copy(run):
     whole = bytes(range(256)) * 1000
-    result = run(conversion.run_steps(iter([b"", b"", whole]), conversion.asyncio_turn))
+    result = run(conversion.run_steps(iter([b"", b"", whole]), conversion.asyncio_turn, slice_seconds=0.03))
     assert result.data is whole and result.steps == 3
 
 
