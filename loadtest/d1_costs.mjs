@@ -33,8 +33,11 @@ const statements = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
 const mf = new Miniflare({ modules: true, script: WORKER, compatibilityDate: "2026-04-25", d1Databases: ["DB"] });
 try {
-  const post = async (body) => (await mf.dispatchFetch("http://d1/", { method: "POST", body: JSON.stringify(body) })).json();
-  for (const file of readdirSync(migrations).filter((name) => name.endsWith(".sql")).sort()) {
+  const post = async (body) =>
+    (await mf.dispatchFetch("http://d1/", { method: "POST", body: JSON.stringify(body) })).json();
+  for (const file of readdirSync(migrations)
+    .filter((name) => name.endsWith(".sql"))
+    .sort()) {
     // D1's exec() takes one statement per line: fold each statement onto one line.
     const sql = readFileSync(path.join(migrations, file), "utf8")
       .split("\n")
