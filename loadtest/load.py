@@ -10,6 +10,7 @@ Usage: python loadtest/load.py [--jobs 500] [--clients 32] [--users 8] [--check-
 import argparse
 import io
 import itertools
+import os
 import sys
 import threading
 import time
@@ -247,6 +248,10 @@ def main() -> int:
     megapixels = sum(s.image.width * s.image.height for s in completed) / 1e6
     rows = [
         ("jobs", f"{args.jobs} from {args.clients} clients as {args.users} users"),
+        (
+            "machine",
+            f"{os.cpu_count()} cores, load average at the end {', '.join(f'{v:.1f}' for v in os.getloadavg())}",
+        ),
         ("images", f"{len(images)} distinct: {', '.join(KINDS)}; sides 16-{args.max_side} px"),
         ("accepted / rejected", f"{len(accepted)} / {len(rejected)}"),
         ("completed / failed / cancelled", f"{statuses['completed']} / {statuses['failed']} / {statuses['cancelled']}"),
