@@ -192,6 +192,16 @@ def _describe(sample: MemorySample | None) -> str:
     )
 
 
+def _conversion_cost(records: list[Json]) -> str:
+    """CPU time of the conversions per megapixel, from the Worker's job.converted log lines."""
+    pixels = sum(int(r["pixels"]) for r in records)
+    if not pixels:
+        return "n/a (no runtime log)"
+    work = sum(int(r["work_ms"]) for r in records)
+    pauses = sum(int(r["pauses"]) for r in records)
+    return f"{work / (pixels / 1e6):.0f} ms per megapixel over {len(records)} conversions; {pauses} pauses"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=500)
@@ -237,6 +247,7 @@ def main() -> int:
         checked = completed[:: max(1, args.check_every)]
         wrong = [(s, problem) for s in checked if (problem := _check_result(server, s))]
         memory = server.memory()
+        converted = server.events("job.converted")
 
     latencies = [s.latency for s in accepted]
     end_to_end = [
@@ -269,6 +280,7 @@ def main() -> int:
             f"p50 {percentile(end_to_end, 0.5):.1f} s · p95 {percentile(end_to_end, 0.95):.1f} s · "
             f"max {percentile(end_to_end, 1.0):.1f} s",
         ),
+        ("conversion (Pyodide)", _conversion_cost(converted)),
         ("runtime memory, first", _describe(memory[0] if memory else None)),
         ("  after 10 jobs", _describe(_memory_after(memory, 10))),
         ("  last logged", _describe(memory[-1] if memory else None)),
