@@ -40,6 +40,7 @@ class ModeResult:
     health: list[float]
     job: list[float]
     errors: list[str]
+    heap_mib: float  # the runtime's Pyodide heap at its largest (wasm memory never shrinks)
 
 
 def _client(server: Server, user: str) -> httpx.Client:
@@ -193,6 +194,7 @@ def compare(settings: list[int], image: TestImage, repeat: int, interval: float)
                     [latency for _, latency in health.samples],
                     [latency for _, latency in job.samples],
                     health.errors + job.errors,
+                    max((m.pyodide_heap_mib for m in server.memory()), default=0.0),
                 )
             )
         return results
@@ -245,6 +247,7 @@ def report(image: TestImage, results: list[ModeResult]) -> bool:
         for label, fraction in (("p50", 0.5), ("p95", 0.95), ("max", 1.0)):
             rows.append((f"  {label} (ms)", [_ms(percentile(getattr(r, pick), fraction)) for r in results]))
     rows.append(("request errors", [str(len(r.errors)) for r in results]))
+    rows.append(("Pyodide heap, largest (MiB)", [f"{r.heap_mib:.0f}" for r in results]))
 
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
