@@ -13,7 +13,10 @@ from .header import PngInfo
 from .samples import SampleConverter
 from .writer import GrayPngWriter
 
-STRIP_BYTES = 1 << 16  # decoded rows are converted to gray this many bytes at a time
+# Decoded rows are converted to gray and written in strips of this many decoded bytes, or fewer when
+# the strip's output reaches OUTPUT_STRIP_BYTES (gray input: writing costs more than converting).
+STRIP_BYTES = 1 << 17
+OUTPUT_STRIP_BYTES = 1 << 16
 BAND_BYTES = 1 << 17  # complete scanlines are taken from the inflated data this many bytes at a time
 OUTPUT_STRIP_ROWS_BYTES = 1 << 16  # Adam7 canvas rows are handed to the writer in pieces this big
 
@@ -58,6 +61,9 @@ class ImageDecoder:
         if self._pass_index < len(self._passes):
             _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
             self._pass_width = pass_width
+            decoded_row = self._decode_info.row_bytes(pass_width)
+            out_row = pass_width * self._out_channels
+            self._strip_limit = min(STRIP_BYTES, max(1, OUTPUT_STRIP_BYTES // out_row) * decoded_row)
             self._rows_left = pass_height
             self._scanline_length = self.info.row_bytes(pass_width) + 1
             self._unfilter = ScanlineUnfilter(
@@ -93,23 +99,32 @@ class ImageDecoder:
                 self._start_next_pass()
 
     def _decode_band(self, band: bytearray, rows: int, length: int) -> Iterator[bytes]:
-        """Decode consecutive complete scanlines of the current pass."""
+        """Decode consecutive complete scanlines of the current pass. The common case, a row decoded
+        at once by push(), is kept free of generator calls: it costs a few microseconds per row."""
         unfilter = self._unfilter
         meter = self.meter
+        strip = self._strip
+        high_bytes_only = self._high_bytes_only
         with memoryview(band) as view:
             for start in range(0, rows * length, length):
-                raw = (
-                    band[start + 1 : start + length : 2] if self._high_bytes_only else view[start + 1 : start + length]
-                )
+                raw = band[start + 1 : start + length : 2] if high_bytes_only else view[start + 1 : start + length]
                 decoded = unfilter.push(band[start], raw)
-                if decoded:
-                    yield from self._add_rows(decoded)
                 self._rows_left -= 1
-                if unfilter.window_full or not self._rows_left:
+                if decoded:
+                    row = decoded[0]
+                    strip.append(row)
+                    self._strip_bytes += len(row)
+                    if self._strip_bytes >= self._strip_limit:
+                        self._flush_strip()
+                        strip = self._strip
+                        if meter.due:
+                            yield self.take_output()
+                elif unfilter.window_full or not self._rows_left:
                     for decoded in unfilter.flush():
                         yield from self._add_rows(decoded)
                         if meter.due:
                             yield self.take_output()
+                    strip = self._strip
 
     def _decode_long_row(self, scanline: bytearray) -> Iterator[bytes]:
         """Decode, convert and write (or place on the canvas) one row too long to handle at once, a
@@ -146,7 +161,7 @@ class ImageDecoder:
         for row in rows:
             self._strip.append(row)
             self._strip_bytes += len(row)
-            if self._strip_bytes >= STRIP_BYTES:
+            if self._strip_bytes >= self._strip_limit:
                 self._flush_strip()
                 if self.meter.due:
                     yield self.take_output()

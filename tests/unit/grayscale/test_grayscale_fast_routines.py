@@ -138,6 +138,43 @@ def test_wavefront_windows_match_reference(mix, rows, length, bpp):
         assert unfilter_window_paeth(types, raws, prev, bpp) == expected
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 40, 333, 1 << 20])
+@pytest.mark.parametrize("mix", sorted(WINDOW_TYPE_MIXES))
+def test_sweeps_with_up_deltas_in_chunks_match_reference(monkeypatch, chunk_bytes, mix):
+    """Windows whose rows have Up rows folded into their up neighbour (up deltas), laid out a few
+    steps at a time: the same rows as decoding every row, Up rows included, with the reference."""
+    from grayscale import wavefront
+
+    monkeypatch.setattr(wavefront, "CHUNK_BYTES", chunk_bytes)
+    rng = random.Random(chunk_bytes * 31 + len(mix))
+    for rows, length, bpp in WINDOW_SHAPES:
+        prev = rng.randbytes(length)
+        types, raws, deltas, all_types, all_raws = [], [], [], [], []
+        for _ in range(rows):
+            ups = [rng.choice([bytes(length), rng.randbytes(length)]) for _ in range(rng.choice([0, 0, 1, 3]))]
+            delta = bytes(length)
+            for up in ups:
+                delta = ref.add_bytes(delta, up)
+            filter_type = rng.choice(WINDOW_TYPE_MIXES[mix])
+            if filter_type == 2:
+                filter_type = 3  # an Up row would be folded, never a lane
+            raw = rng.randbytes(length)
+            types.append(filter_type)
+            raws.append(raw)
+            deltas.append(delta if any(delta) else None)
+            all_types += [2] * len(ups) + [filter_type]
+            all_raws += [*ups, raw]
+        decoded_all = reference_rows(all_types, all_raws, prev, bpp)
+        expected = [decoded_all[i] for i in lane_positions(all_types)]
+        if 4 not in types:
+            assert unfilter_window_bytes(types, raws, prev, bpp, deltas) == expected
+        assert unfilter_window_paeth(types, raws, prev, bpp, deltas) == expected
+
+
+def lane_positions(all_types):
+    return [i for i, t in enumerate(all_types) if t != 2]
+
+
 @pytest.mark.parametrize("length,bpp", ROW_SHAPES)
 def test_byte_by_byte_rows_match_reference(length, bpp):
     """Whole rows, and rows decoded span by span at every split (a long row is decoded in pieces)."""
