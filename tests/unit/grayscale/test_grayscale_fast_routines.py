@@ -258,7 +258,7 @@ def test_unpack_matches_reference(bit_depth):
         assert _unpack(rows, width, table) == expected
 
 
-@pytest.mark.parametrize("filter_type", [0, 1, 3])
+@pytest.mark.parametrize("filter_type", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("line_pixels,rows", [(1, 1), (1, 5), (2, 3), (17, 4), (64, 2)])
 def test_output_strip_filters_match_reference(filter_type, channels, line_pixels, rows):
@@ -320,7 +320,7 @@ def test_unfilter_decision_paths_match_reference(decision, data):
 
 def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
     """Every (a, b, c) in 0..255^3 at once, one 16-bit lane each, against the spec's predictor."""
-    from grayscale.wavefront import paeth_lane_constants, paeth_predictor_lanes
+    from grayscale.swar import paeth_lane_constants, paeth_predictor_lanes
 
     count = 256**3  # lane i = a*65536 + b*256 + c
     planes = []
