@@ -57,8 +57,9 @@ class ImageDecoder:
 
     def _start_next_pass(self) -> None:
         self._pass_index += 1
-        self._strip: list[bytes] = []
+        self._strip: list[bytes] = []  # decoded rows, or blocks of narrow rows
         self._strip_bytes = 0
+        self._strip_rows = 0
         self._pass_row = 0  # rows of this pass handed to the converter so far
         if self._pass_index < len(self._passes):
             _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
@@ -71,6 +72,9 @@ class ImageDecoder:
             self._unfilter = ScanlineUnfilter(
                 self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp, self.meter
             )
+            # Narrow rows go through decode_narrow a run at a time, kept as blocks of rows in the
+            # strip (so only for whole-byte samples, whose conversion ignores row boundaries).
+            self._narrow = self._unfilter.narrow and self._decode_info.bit_depth >= 8
 
     def take_output(self) -> bytes:
         """The output made ready since the last call (maybe b""); starts a new step of the meter."""
@@ -94,6 +98,8 @@ class ImageDecoder:
             del pending[: rows * length]
             if self._unfilter.long_rows:
                 yield from self._decode_long_row(band)
+            elif self._narrow:
+                yield from self._decode_narrow(band, rows, length)
             else:
                 yield from self._decode_band(band, rows, length)
             if not self._rows_left:
@@ -116,6 +122,7 @@ class ImageDecoder:
                     row = decoded[0]
                     strip.append(row)
                     self._strip_bytes += len(row)
+                    self._strip_rows += 1
                     if self._strip_bytes >= self._strip_limit:
                         self._flush_strip()
                         strip = self._strip
@@ -127,6 +134,28 @@ class ImageDecoder:
                         if meter.due:
                             yield self.take_output()
                     strip = self._strip
+
+    def _decode_narrow(self, band: bytearray, rows: int, length: int) -> Iterator[bytes]:
+        """Decode consecutive complete narrow scanlines, a piece of rows at a time."""
+        if self._high_bytes_only:  # keep each row's filter byte and its samples' high bytes
+            half = (length - 1) // 2
+            reduced = bytearray(rows * (half + 1))
+            reduced[0 :: half + 1] = band[0::length]
+            for k in range(half):
+                reduced[1 + k :: half + 1] = band[1 + 2 * k :: length]
+            band, length = reduced, half + 1
+        per_piece = self._unfilter.narrow_rows_per_piece
+        for first in range(0, rows, per_piece):
+            count = min(per_piece, rows - first)
+            decoded = self._unfilter.decode_narrow(band[first * length : (first + count) * length], count)
+            self._strip.append(bytes(decoded))
+            self._strip_bytes += len(decoded)
+            self._strip_rows += count
+            self._rows_left -= count
+            if self._strip_bytes >= self._strip_limit:
+                self._flush_strip()
+            if self.meter.due:
+                yield self.take_output()
 
     def _decode_long_row(self, scanline: bytearray) -> Iterator[bytes]:
         """Decode, convert and write (or place on the canvas) one row too long to handle at once, a
@@ -163,6 +192,7 @@ class ImageDecoder:
         for row in rows:
             self._strip.append(row)
             self._strip_bytes += len(row)
+            self._strip_rows += 1
             if self._strip_bytes >= self._strip_limit:
                 self._flush_strip()
                 if self.meter.due:
@@ -171,10 +201,15 @@ class ImageDecoder:
     def _flush_strip(self) -> None:
         if not self._strip:
             return
-        gray, alpha = self._converted(self._strip)
-        self._emit(gray, alpha, len(self._strip))
+        if self._strip_rows == len(self._strip):
+            gray, alpha = self._converted(self._strip)
+        else:  # blocks of narrow rows
+            gray, alpha = self._converter.convert(self._strip, self._pass_width)
+            self.meter.spent += CONVERT_US_PER_BYTE * self._strip_bytes
+        self._emit(gray, alpha, self._strip_rows)
         self._strip = []
         self._strip_bytes = 0
+        self._strip_rows = 0
 
     def _converted(self, rows: list[bytes]) -> tuple[bytes, bytes | None]:
         """Gray and alpha planes of a strip. Rows equal to the row above (common in charts and

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from .budget import ROW_OVERHEAD_US, WorkMeter
 from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
+from .narrow import unfilter_narrow_rows
 from .swar import ByteLanes
 from .wavefront import sweep_window_bytes, sweep_window_paeth, unfilter_average_span, unfilter_paeth_span
 
@@ -35,6 +36,10 @@ FILTER_CLASSINGS = (
 # and never enter a window. Pieces hold about a quarter of a step's budget of work.
 LONG_ROW_BYTES = 1 << 17
 PIECE_BUDGET_US = 1000.0
+# Rows this short (a few pixels) are decoded many at a time by narrow.unfilter_narrow_rows: below
+# ~16 bytes the fixed cost of a row in push()/flush() is larger than a plain loop over its bytes.
+NARROW_ROW_BYTES = 16
+NARROW_US_PER_BYTE = 0.35  # the loop's cost per byte, Paeth rows (the dearest)
 
 
 class ScanlineUnfilter:
@@ -49,6 +54,7 @@ class ScanlineUnfilter:
         self._bpp = bpp
         self.meter = meter if meter is not None else WorkMeter()
         self.long_rows = row_bytes > LONG_ROW_BYTES
+        self.narrow = row_bytes <= NARROW_ROW_BYTES
         self._lanes = ByteLanes(row_bytes)
         self._piece_lanes: dict[int, ByteLanes] = {}  # long rows: one per piece length (at most two)
         self._prev = bytes(row_bytes)  # spec 9.2: the row before the first is all zeros
@@ -195,6 +201,25 @@ class ScanlineUnfilter:
         """Decode the Up rows entries[start:end] below self._prev."""
         self.meter.spent += (end - start) * (ROW_OVERHEAD_US + ROW_BYTE_COST[FILTER_UP] * self._row_bytes)
         return [self._up(raw) for _, raw in entries[start:end]]
+
+    @property
+    def narrow_rows_per_piece(self) -> int:
+        """How many narrow rows decode_narrow handles in about PIECE_BUDGET_US."""
+        return max(1, int(PIECE_BUDGET_US / (ROW_OVERHEAD_US / 8 + NARROW_US_PER_BYTE * self._row_bytes)))
+
+    def decode_narrow(self, band: bytes | bytearray, rows: int) -> bytearray:
+        """Decode `rows` complete scanlines (filter type byte + row bytes each) of a narrow sub-image in
+        one loop (narrow.unfilter_narrow_rows); returns them decoded and concatenated. Only for
+        sub-images that never open a window (the caller sends all their rows here)."""
+        length = self._row_bytes + 1
+        types = band[0 : rows * length : length]
+        if max(types) > FILTER_PAETH:
+            bad = next(t for t in types if t > FILTER_PAETH)
+            raise InvalidImage("bad_filter", f"scanline filter type {bad} is invalid (must be 0-4)")
+        decoded = unfilter_narrow_rows(band, rows, self._row_bytes, self._bpp, self._prev)
+        self._prev, self._prev_int = bytes(decoded[-self._row_bytes :]), None
+        self.meter.spent += rows * (ROW_OVERHEAD_US / 8 + NARROW_US_PER_BYTE * self._row_bytes)
+        return decoded
 
     def long_row_pieces(
         self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float = 0.0

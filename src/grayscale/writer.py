@@ -75,14 +75,21 @@ class StripFilters:
         return self._lanes, self._first_pixel_cleared
 
     def _with_filter_bytes(self, filtered: bytes | bytearray, filter_type: int) -> bytes:
-        """Prefix each row with its filter type byte (spec 7.3)."""
-        out = bytearray()
-        marker = bytes([filter_type])
+        """Prefix each row with its filter type byte (spec 7.3): a copy per row, or for strips of many
+        narrow rows, a strided copy per byte column."""
         line = self.line
-        for start in range(0, len(filtered), line):
-            out += marker
-            out += filtered[start : start + line]
-        return bytes(out)
+        rows = len(filtered) // line
+        if rows <= line:
+            out = bytearray()
+            marker = bytes([filter_type])
+            for start in range(0, len(filtered), line):
+                out += marker
+                out += filtered[start : start + line]
+            return bytes(out)
+        spaced = bytearray([filter_type]) * (rows * (line + 1))
+        for column in range(line):
+            spaced[1 + column :: line + 1] = filtered[column::line]
+        return bytes(spaced)
 
     def none(self, pixels: bytes | bytearray, above: bytes | bytearray) -> bytes:
         """Filter type 0 on every row of a strip."""
@@ -200,7 +207,7 @@ class GrayPngWriter:
                 return b""
             sample = b"".join(self._trial)
             self._trial = []
-            self._choose_encoding(lambda filter_type: self._filters.by_type[filter_type](sample, self._above))
+            self._emit(self._choose_encoding(lambda t: self._filters.by_type[t](sample, self._above)))
             self._above = sample[-self.line :]
         else:
             filtered = self._filters.by_type[self._filter_type](pixels, self._above)
@@ -230,7 +237,7 @@ class GrayPngWriter:
             return marked[:1] + marked[1 + bpp :] if start == 0 else marked[1 + bpp :]
 
         if self._compressor is None:
-            self._choose_encoding(filtered)
+            self._emit(self._choose_encoding(filtered))
         else:
             self._emit(self._compressor.compress(filtered(self._filter_type)))
         self._row += piece
@@ -243,18 +250,22 @@ class GrayPngWriter:
         if self._compressor is None:  # fewer than TRIAL_BYTES of rows in the whole image
             sample = b"".join(self._trial)
             self._trial = []
-            self._choose_encoding(lambda filter_type: self._filters.by_type[filter_type](sample, self._above))
-        assert self._compressor is not None
-        self._emit(self._compressor.flush())
+            # The trial compresses the whole image: the winner's stream is the image data.
+            self._emit(self._choose_encoding(lambda t: self._filters.by_type[t](sample, self._above), whole=True))
+        else:
+            self._emit(self._compressor.flush())
         return self._take_idat() + chunk(b"IEND", b"")
 
-    def _choose_encoding(self, filtered_with: Callable[[int], bytes]) -> None:
+    def _choose_encoding(self, filtered_with: Callable[[int], bytes], whole: bool = False) -> bytes:
         """Compress the held-back data filtered each way (`filtered_with(filter_type)`) with each
-        candidate encoding, keep the smallest (one of a costlier class only if it is smaller by
-        WORTH_THE_COST), and carry on with its compressor: the winner's trial output is the start of
-        the image data."""
+        candidate encoding and keep the smallest (one of a costlier class only if it is smaller by
+        WORTH_THE_COST). When the held-back data is the `whole` image, returns the winner's complete
+        stream; otherwise starts the image's compressor and returns its output for the data so far.
+        (Measuring a candidate with a compressor copy would spare that second compression, but
+        copying zlib's state costs more than compressing a trial's 32 KB again.)"""
         filtered_by_type: dict[int, bytes] = {}
-        best: tuple[int, int, int, zlib._Compress, bytes, bytes] | None = None
+        best: tuple[int, int, int, int, int, bytes] | None = None  # size, filter, cost, strategy, level
+        streams: dict[tuple[int, int, int], bytes] = {}
 
         def attempt(filter_type: int, strategy: int, level: int, cost: int) -> None:
             nonlocal best
@@ -262,11 +273,11 @@ class GrayPngWriter:
             if filtered is None:
                 filtered = filtered_by_type[filter_type] = filtered_with(filter_type)
             compressor = _compressor(strategy, level)
-            start = compressor.compress(filtered)
-            size = len(start) + len(compressor.copy().flush())
+            stream = compressor.compress(filtered) + compressor.flush()
+            streams[filter_type, strategy, level] = stream
             margin = 1 - WORTH_THE_COST if best is not None and cost > best[2] else 1
-            if best is None or size < best[0] * margin:
-                best = (size, filter_type, cost, compressor, start, filtered)
+            if best is None or len(stream) < best[0] * margin:
+                best = (len(stream), filter_type, cost, strategy, level, filtered)
 
         attempt(*CHEAP_ENCODINGS[0])
         assert best is not None
@@ -281,13 +292,16 @@ class GrayPngWriter:
             for encoding in CHEAP_ENCODINGS[1:]:
                 attempt(*encoding)
         assert best is not None
-        compressed_sample, self._filter_type, _, self._compressor, start, filtered = best
+        compressed_sample, self._filter_type, _, strategy, level, filtered = best
+        if whole:
+            return streams[self._filter_type, strategy, level]
+        self._compressor = _compressor(strategy, level)
         if self._on_size_estimate is not None and filtered:
             # The trial's compression ratio, applied to the whole image, plus 10% and chunk overhead.
             filtered_total = self._height * (self.line + 1)
             estimate = filtered_total * compressed_sample / len(filtered) * 1.1
             self._on_size_estimate(int(estimate) + 12 * (filtered_total // IDAT_TARGET) + 4096)
-        self._emit(start)
+        return self._compressor.compress(filtered)
 
     def _emit(self, compressed: bytes) -> None:
         if compressed:

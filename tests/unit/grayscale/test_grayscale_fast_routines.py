@@ -335,3 +335,17 @@ def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
     ]
     table = bytes(ref.paeth_predictor(av, bv, cv) for av in range(256) for bv in range(256) for cv in range(256))
     assert predicted == table
+
+
+@pytest.mark.parametrize("row_bytes,bpp", [(1, 1), (2, 1), (3, 3), (6, 3), (8, 4), (16, 8), (12, 2)])
+def test_narrow_rows_match_reference(row_bytes, bpp):
+    """narrow.unfilter_narrow_rows on bands of every filter type in random order, edge and random rows."""
+    from grayscale.narrow import unfilter_narrow_rows
+
+    rng = random.Random(row_bytes * 7 + bpp)
+    for prev in (bytes(row_bytes), rng.randbytes(row_bytes), b"\xff" * row_bytes):
+        types = [rng.randrange(5) for _ in range(40)] + list(range(5))
+        raws = [rng.choice(rows_for(row_bytes, rng)) for _ in types]
+        band = b"".join(bytes([t]) + raw for t, raw in zip(types, raws, strict=True))
+        expected = b"".join(reference_rows(types, raws, prev, bpp))
+        assert unfilter_narrow_rows(band, len(types), row_bytes, bpp, prev) == expected
