@@ -168,6 +168,10 @@ class ImageDecoder:
         canvas_row: list[bytes | bytearray] = []
         pixels_done = 0
         for piece in self._unfilter.long_row_pieces(scanline[0], raw, extra_us_per_byte):
+            if not piece:  # the row is still being decoded
+                if self.meter.due:
+                    yield self.take_output()
+                continue
             if pixels_per_byte:
                 pixels = min(len(piece) * pixels_per_byte, self._pass_width - pixels_done)
             else:

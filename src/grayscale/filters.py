@@ -10,6 +10,7 @@ from .budget import ROW_OVERHEAD_US, WorkMeter
 from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 from .narrow import unfilter_narrow_rows
+from .segments import decode_long_row
 from .swar import ByteLanes
 from .wavefront import sweep_window_bytes, sweep_window_paeth, unfilter_average_span, unfilter_paeth_span
 
@@ -240,6 +241,9 @@ class ScanlineUnfilter:
         n, bpp = self._row_bytes, self._bpp
         if filter_type == FILTER_PAETH and self._prev_is_zero():
             filter_type = FILTER_SUB  # with the row above all zero, b = c = 0 and Paeth picks a: Sub
+        if self.long_rows and filter_type in NEEDS_WAVEFRONT:
+            yield from self._segmented_row(filter_type, raw, extra_us_per_byte)
+            return
         cost = ROW_BYTE_COST[filter_type]
         piece = max(bpp, int(PIECE_BUDGET_US / max(cost + extra_us_per_byte, 0.005)) // bpp * bpp)
         row = bytearray(raw)
@@ -265,6 +269,32 @@ class ScanlineUnfilter:
                         value = lanes.add(value, int.from_bytes(carry, "little"))
                 row[start:end] = value.to_bytes(end - start, "little")
             self.meter.spent += cost * (end - start)
+            yield row, start, end
+        self._prev, self._prev_int = bytes(row), None
+
+    def _segmented_row(
+        self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float
+    ) -> Iterator[tuple[bytearray, int, int]]:
+        """A long Average/Paeth row decoded as segments side by side (segments.decode_long_row):
+        empty pieces while it works, then the row in pieces sized for the caller's extra work."""
+        bpp = self._bpp
+        per_step, per_lane = SWEEP_STEP_COST[filter_type == FILTER_PAETH]
+        lanes = min(WINDOW_LANES, self._row_bytes)
+        decoder = decode_long_row(
+            filter_type, bytes(raw), self._prev, bpp, per_step + per_lane * lanes, PIECE_BUDGET_US
+        )
+        empty = bytearray()
+        while True:
+            try:
+                self.meter.spent += next(decoder)
+            except StopIteration as done:
+                row: bytearray = done.value
+                break
+            yield empty, 0, 0
+        piece = max(bpp, int(PIECE_BUDGET_US / max(extra_us_per_byte, 0.005)) // bpp * bpp)
+        for start in range(0, self._row_bytes, piece):
+            end = min(self._row_bytes, start + piece)
+            self.meter.spent += extra_us_per_byte * (end - start)
             yield row, start, end
         self._prev, self._prev_int = bytes(row), None
 

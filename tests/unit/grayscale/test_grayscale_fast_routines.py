@@ -349,3 +349,29 @@ def test_narrow_rows_match_reference(row_bytes, bpp):
         band = b"".join(bytes([t]) + raw for t, raw in zip(types, raws, strict=True))
         expected = b"".join(reference_rows(types, raws, prev, bpp))
         assert unfilter_narrow_rows(band, len(types), row_bytes, bpp, prev) == expected
+
+
+@pytest.mark.parametrize("filter_type", [3, 4])
+@pytest.mark.parametrize("segment_pixels,chunk_bytes", [(1, 1), (2, 7), (5, 1 << 20), (64, 1 << 20)])
+def test_segmented_long_rows_match_reference(monkeypatch, filter_type, segment_pixels, chunk_bytes):
+    """segments.decode_long_row: rows cut into many speculative segments (down to one pixel each) and
+    laid out a few steps at a time give the reference's row, whatever the content: random rows, flat
+    rows (where Paeth keeps a wrong guess longest) and edge values."""
+    from grayscale import segments
+    from grayscale.wavefront import run_to_end
+
+    monkeypatch.setattr(segments, "MIN_SEGMENT_PIXELS", segment_pixels)
+    monkeypatch.setattr(segments, "CHUNK_BYTES", chunk_bytes)
+    rng = random.Random(filter_type * 100 + segment_pixels)
+    for bpp in (1, 3, 4):
+        for pixels in (1, 2, 9, 200, 1000):
+            length = pixels * bpp
+            flat = bytes([rng.randrange(256)]) * length
+            for raw, prev in (
+                (rng.randbytes(length), rng.randbytes(length)),
+                (bytes(length), flat),
+                (flat, rng.randbytes(length)),
+                (rng.choice(rows_for(length, rng)), rng.choice(rows_for(length, rng))),
+            ):
+                got = run_to_end(segments.decode_long_row(filter_type, raw, prev, bpp, 1.0, 1e9))
+                assert got == ref.unfilter_row(filter_type, raw, prev, bpp)
