@@ -43,9 +43,12 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-# Debian's netpbm: its pnmtopng writes the libpng-encoded images of the benchmark corpus.
-/usr/bin/pnmtopng:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netpbm >/dev/null
+# The real encoders that write the benchmark corpus (bench/encoders.py): netpbm's pnmtopng (libpng),
+# ImageMagick 6, optipng, pngcrush, zopflipng (zopfli) and advpng (advancecomp).
+BENCH_ENCODERS := /usr/bin/pnmtopng /usr/bin/convert-im6.q16 /usr/bin/optipng /usr/bin/pngcrush /usr/bin/zopflipng /usr/bin/advpng
+$(BENCH_ENCODERS):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		netpbm imagemagick optipng pngcrush zopfli advancecomp >/dev/null
 
 # --- running ---------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ e2e: deps
 web: deps browser
 	$(UV) run pytest tests/web
 
-bench: deps /usr/bin/pnmtopng
+bench: deps $(BENCH_ENCODERS)
 	$(UV) run python bench/run.py $(BENCH_ARGS)
 
 runtime-bench: deps

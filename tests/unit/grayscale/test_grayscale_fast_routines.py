@@ -138,6 +138,43 @@ def test_wavefront_windows_match_reference(mix, rows, length, bpp):
         assert unfilter_window_paeth(types, raws, prev, bpp) == expected
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 40, 333, 1 << 20])
+@pytest.mark.parametrize("mix", sorted(WINDOW_TYPE_MIXES))
+def test_sweeps_with_up_deltas_in_chunks_match_reference(monkeypatch, chunk_bytes, mix):
+    """Windows whose rows have Up rows folded into their up neighbour (up deltas), laid out a few
+    steps at a time: the same rows as decoding every row, Up rows included, with the reference."""
+    from grayscale import wavefront
+
+    monkeypatch.setattr(wavefront, "CHUNK_BYTES", chunk_bytes)
+    rng = random.Random(chunk_bytes * 31 + len(mix))
+    for rows, length, bpp in WINDOW_SHAPES:
+        prev = rng.randbytes(length)
+        types, raws, deltas, all_types, all_raws = [], [], [], [], []
+        for _ in range(rows):
+            ups = [rng.choice([bytes(length), rng.randbytes(length)]) for _ in range(rng.choice([0, 0, 1, 3]))]
+            delta = bytes(length)
+            for up in ups:
+                delta = ref.add_bytes(delta, up)
+            filter_type = rng.choice(WINDOW_TYPE_MIXES[mix])
+            if filter_type == 2:
+                filter_type = 3  # an Up row would be folded, never a lane
+            raw = rng.randbytes(length)
+            types.append(filter_type)
+            raws.append(raw)
+            deltas.append(delta if any(delta) else None)
+            all_types += [2] * len(ups) + [filter_type]
+            all_raws += [*ups, raw]
+        decoded_all = reference_rows(all_types, all_raws, prev, bpp)
+        expected = [decoded_all[i] for i in lane_positions(all_types)]
+        if 4 not in types:
+            assert unfilter_window_bytes(types, raws, prev, bpp, deltas) == expected
+        assert unfilter_window_paeth(types, raws, prev, bpp, deltas) == expected
+
+
+def lane_positions(all_types):
+    return [i for i, t in enumerate(all_types) if t != 2]
+
+
 @pytest.mark.parametrize("length,bpp", ROW_SHAPES)
 def test_byte_by_byte_rows_match_reference(length, bpp):
     """Whole rows, and rows decoded span by span at every split (a long row is decoded in pieces)."""
@@ -221,7 +258,7 @@ def test_unpack_matches_reference(bit_depth):
         assert _unpack(rows, width, table) == expected
 
 
-@pytest.mark.parametrize("filter_type", [0, 1, 3])
+@pytest.mark.parametrize("filter_type", [0, 1, 2, 3, 4])
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("line_pixels,rows", [(1, 1), (1, 5), (2, 3), (17, 4), (64, 2)])
 def test_output_strip_filters_match_reference(filter_type, channels, line_pixels, rows):
@@ -283,7 +320,7 @@ def test_unfilter_decision_paths_match_reference(decision, data):
 
 def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
     """Every (a, b, c) in 0..255^3 at once, one 16-bit lane each, against the spec's predictor."""
-    from grayscale.wavefront import paeth_lane_constants, paeth_predictor_lanes
+    from grayscale.swar import paeth_lane_constants, paeth_predictor_lanes
 
     count = 256**3  # lane i = a*65536 + b*256 + c
     planes = []
@@ -298,3 +335,43 @@ def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
     ]
     table = bytes(ref.paeth_predictor(av, bv, cv) for av in range(256) for bv in range(256) for cv in range(256))
     assert predicted == table
+
+
+@pytest.mark.parametrize("row_bytes,bpp", [(1, 1), (2, 1), (3, 3), (6, 3), (8, 4), (16, 8), (12, 2)])
+def test_narrow_rows_match_reference(row_bytes, bpp):
+    """narrow.unfilter_narrow_rows on bands of every filter type in random order, edge and random rows."""
+    from grayscale.narrow import unfilter_narrow_rows
+
+    rng = random.Random(row_bytes * 7 + bpp)
+    for prev in (bytes(row_bytes), rng.randbytes(row_bytes), b"\xff" * row_bytes):
+        types = [rng.randrange(5) for _ in range(40)] + list(range(5))
+        raws = [rng.choice(rows_for(row_bytes, rng)) for _ in types]
+        band = b"".join(bytes([t]) + raw for t, raw in zip(types, raws, strict=True))
+        expected = b"".join(reference_rows(types, raws, prev, bpp))
+        assert unfilter_narrow_rows(band, len(types), row_bytes, bpp, prev) == expected
+
+
+@pytest.mark.parametrize("filter_type", [3, 4])
+@pytest.mark.parametrize("segment_pixels,chunk_bytes", [(1, 1), (2, 7), (5, 1 << 20), (64, 1 << 20)])
+def test_segmented_long_rows_match_reference(monkeypatch, filter_type, segment_pixels, chunk_bytes):
+    """segments.decode_long_row: rows cut into many speculative segments (down to one pixel each) and
+    laid out a few steps at a time give the reference's row, whatever the content: random rows, flat
+    rows (where Paeth keeps a wrong guess longest) and edge values."""
+    from grayscale import segments
+    from grayscale.wavefront import run_to_end
+
+    monkeypatch.setattr(segments, "MIN_SEGMENT_PIXELS", segment_pixels)
+    monkeypatch.setattr(segments, "CHUNK_BYTES", chunk_bytes)
+    rng = random.Random(filter_type * 100 + segment_pixels)
+    for bpp in (1, 3, 4):
+        for pixels in (1, 2, 9, 200, 1000):
+            length = pixels * bpp
+            flat = bytes([rng.randrange(256)]) * length
+            for raw, prev in (
+                (rng.randbytes(length), rng.randbytes(length)),
+                (bytes(length), flat),
+                (flat, rng.randbytes(length)),
+                (rng.choice(rows_for(length, rng)), rng.choice(rows_for(length, rng))),
+            ):
+                got = run_to_end(segments.decode_long_row(filter_type, raw, prev, bpp, 1.0, 1e9))
+                assert got == ref.unfilter_row(filter_type, raw, prev, bpp)

@@ -244,3 +244,15 @@ def test_conversion_reserves_no_more_than_convert():
 
 def test_public_names():
     assert {"Conversion", "convert_steps"} <= set(grayscale.__all__)
+
+
+def test_narrow_path_gives_the_same_pixels_on_every_kind_of_image(monkeypatch):
+    """With the narrow-row threshold raised, many PngSuite sub-images (and every Adam7 pass of the
+    small ones) go through decode_narrow in small pieces: the same pixels as before."""
+    from grayscale import filters
+
+    expected = {path.name: decoded_pixels(convert(path.read_bytes())) for path in VALID_PNGSUITE}
+    monkeypatch.setattr(filters, "NARROW_ROW_BYTES", 200)
+    monkeypatch.setattr(filters, "PIECE_BUDGET_US", 20.0)
+    for path in VALID_PNGSUITE:
+        assert decoded_pixels(convert(path.read_bytes())) == expected[path.name], path.name
