@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from ..api.app import handle_request
 from ..api.error_mapping import error_response
@@ -34,12 +35,12 @@ def _settings(env) -> Settings:
     return Settings.from_vars(lambda name: getattr(env, name, None))
 
 
-async def handle_fetch(request, env):
+async def handle_fetch(request: Any, env: Any) -> Any:
     with _REQUESTS_FIRST.request():
         return await _fetch(request, env)
 
 
-async def _fetch(request, env):
+async def _fetch(request: Any, env: Any) -> Any:
     try:
         settings = _settings(env)
         verifier = access_verifier(settings)
