@@ -10,7 +10,7 @@ PORT ?= 8787
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: deps browser dev dev-clean lint format test unit e2e web fuzz bench runtime-bench
+.PHONY: deps browser dev dev-clean lint format test unit e2e web fuzz bench runtime-bench load responsiveness
 
 # --- installation ----------------------------------------------------------------------
 
@@ -43,9 +43,12 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-# Debian's netpbm: its pnmtopng writes the libpng-encoded images of the benchmark corpus.
-/usr/bin/pnmtopng:
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netpbm >/dev/null
+# The real encoders that write the benchmark corpus (bench/encoders.py): netpbm's pnmtopng (libpng),
+# ImageMagick 6, optipng, pngcrush, zopflipng (zopfli) and advpng (advancecomp).
+BENCH_ENCODERS := /usr/bin/pnmtopng /usr/bin/convert-im6.q16 /usr/bin/optipng /usr/bin/pngcrush /usr/bin/zopflipng /usr/bin/advpng
+$(BENCH_ENCODERS):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		netpbm imagemagick optipng pngcrush zopfli advancecomp >/dev/null
 
 # --- running ---------------------------------------------------------------------------
 
@@ -99,8 +102,18 @@ fuzz: deps
 	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_STEPS=$(FUZZ_STEPS) \
 		$(UV) run pytest tests/e2e/test_openapi.py -s -q -p no:cacheprovider
 
-bench: deps /usr/bin/pnmtopng
+bench: deps $(BENCH_ENCODERS)
 	$(UV) run python bench/run.py $(BENCH_ARGS)
 
 runtime-bench: deps
 	node offline-runtime/bench.mjs
+
+# Load and responsiveness against offline runtimes of their own (or WORKER_URL for `load`):
+# `LOAD_ARGS="--jobs 100"`; see loadtest/*.py --help. `responsiveness` first checks in real
+# workerd (Miniflare's) which pauses let other requests in, then times a 40 MP conversion.
+load: deps
+	$(UV) run python loadtest/load.py $(LOAD_ARGS)
+
+responsiveness: deps
+	node loadtest/yield_primitives.mjs
+	$(UV) run python loadtest/responsiveness.py $(RESPONSIVENESS_ARGS)

@@ -1,14 +1,22 @@
-"""Deterministic benchmark corpus: photo-like images (smooth gradients + noise + shapes) written by
-Pillow and by libpng (Debian netpbm's pnmtopng) in several variants, cached in bench/.corpus/.
-Bench-only: uses Pillow (a dev dependency) and, when installed, pnmtopng."""
+"""The benchmark corpus, generated deterministically and cached in bench/.corpus/:
+
+- "existing": the photo-like rows the benchmark has always had (Pillow- and libpng-written, forced
+  filters, 16-bit, Adam7, palette, gray+alpha), kept so that no regression goes unseen;
+- "real-world": the same source images written by real encoders (encoders.py: pnmtopng, ImageMagick,
+  optipng, pngcrush, zopflipng, advpng, Pillow optimize) across kinds of content (sources.py:
+  photos, paintings, charts, text screenshots, UI icons with alpha, palette, 16-bit), 64 px to 8K;
+- "extreme": 1,000,000 x 2 and 2 x 1,000,000 images and square references with the same filters.
+Bench-only: uses Pillow (a dev dependency) and the Debian encoders when installed."""
 
 import io
 import random
-import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import encoders
+import sources
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 CORPUS_DIR = Path(__file__).resolve().parent / ".corpus"
@@ -18,17 +26,29 @@ SEED = 20260601
 @dataclass(frozen=True)
 class CorpusEntry:
     name: str
-    size: int
-    mode: str  # Pillow mode of the content: RGB, RGBA, LA, P
-    writer: str  # "pillow" or "libpng"
-    variant: str = ""  # pnmtopng filter option, "interlace", "16bit" ...
+    group: str  # "existing", "real-world" or "extreme"
+    kind: str  # photo, painting, chart, screenshot, icon, palette, photo16, strip, ... (existing: a mode)
+    encoder: str  # one of encoders.ENCODERS, or "pillow" / "libpng" for the existing rows
+    width: int
+    height: int
+    variant: str = ""  # pnmtopng filter option, "interlace", "16bit" ... ; source options for real-world
+    mode: str = "RGB"  # existing rows: the Pillow mode of the content
 
     @property
     def path(self) -> Path:
         return CORPUS_DIR / f"{self.name}.png"
 
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
 
-def photo(size: int, mode: str, seed: int = SEED) -> Image.Image:
+    @property
+    def programs(self) -> list[str]:
+        """Encoders this entry needs (libpng = pnmtopng)."""
+        return ["pnmtopng"] if self.encoder == "libpng" else [] if self.encoder == "pillow" else [self.encoder]
+
+
+def legacy_photo(size: int, mode: str, seed: int = SEED) -> Image.Image:
     """A photo-like image: rotated gradients per channel, soft shapes, and low-amplitude noise."""
     rng = random.Random(seed * 31 + size)
     channels = []
@@ -65,11 +85,7 @@ def photo(size: int, mode: str, seed: int = SEED) -> Image.Image:
     raise ValueError(mode)
 
 
-def pnmtopng_available() -> bool:
-    return shutil.which("pnmtopng") is not None
-
-
-def _write_libpng(entry: CorpusEntry, image: Image.Image) -> bytes:
+def _write_libpng(entry: "CorpusEntry", image: Image.Image) -> bytes:
     """Encode with libpng through pnmtopng; `variant` picks a forced filter, interlace or 16 bits."""
     args = ["pnmtopng"]
     if entry.variant in ("-nofilter", "-sub", "-up", "-avg", "-paeth"):
@@ -102,49 +118,162 @@ def _write_libpng(entry: CorpusEntry, image: Image.Image) -> bytes:
     return result.stdout
 
 
-def build(entries: list[CorpusEntry], progress=print) -> list[CorpusEntry]:
-    """Create missing corpus files; returns the entries that exist afterwards (libpng ones need pnmtopng)."""
+def pnmtopng_available() -> bool:
+    return encoders.available("pnmtopng")
+
+
+def _existing(entry: CorpusEntry) -> bytes:
+    image = legacy_photo(entry.width, entry.mode)
+    if entry.encoder == "pillow":
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=False, **({"compress_type": 1} if entry.variant == "zfiltered" else {}))
+        return out.getvalue()
+    return _write_libpng(entry, image)
+
+
+def _source(entry: CorpusEntry) -> Image.Image | encoders.Samples16:
+    seed = SEED + entry.width * 7 + entry.height * 13
+    w, h = entry.width, entry.height
+    if entry.kind in sources.SOURCES:
+        return sources.SOURCES[entry.kind](w, h, seed)
+    if entry.kind == "icon":
+        return sources.icon(w, seed)
+    if entry.kind == "palette":
+        base = sources.chart(w, h, seed) if entry.variant == "chart" else sources.photo(w, h, seed)
+        return sources.palette_of(base, 256 if entry.variant != "chart" else 64, dither=entry.variant != "chart")
+    if entry.kind == "photo16":
+        rgb = sources.photo(w, h, seed).tobytes()
+        samples = bytearray(2 * len(rgb))
+        samples[0::2] = rgb
+        samples[1::2] = random.Random(seed).randbytes(len(rgb))  # sensor noise in the low byte
+        return encoders.Samples16(w, h, bytes(samples))
+    if entry.kind == "strip":  # the square reference is an ordinary photo of the same pixel count
+        return sources.photo(w, h, seed) if w == h else sources.strip_photo(w, h, seed)
+    raise ValueError(entry.kind)
+
+
+def build(entries: list[CorpusEntry], progress: Callable[[str], None] = print) -> list[CorpusEntry]:
+    """Create missing corpus files; returns the entries that exist afterwards (an entry whose encoder
+    is not installed is skipped)."""
     CORPUS_DIR.mkdir(parents=True, exist_ok=True)
     ready = []
     for entry in entries:
         if entry.path.exists():
             ready.append(entry)
             continue
-        if entry.writer == "libpng" and not pnmtopng_available():
+        if not all(encoders.available(program) for program in entry.programs):
             continue
         progress(f"  generating {entry.name} ...")
-        image = photo(entry.size, entry.mode)
-        if entry.writer == "pillow":
-            out = io.BytesIO()
-            image.save(out, "PNG", optimize=False, **({"compress_type": 1} if entry.variant == "zfiltered" else {}))
-            data = out.getvalue()
+        if entry.group == "existing":
+            data = _existing(entry)
         else:
-            data = _write_libpng(entry, image)
+            data = encoders.encode(entry.encoder, _source(entry), entry.variant if entry.kind == "strip" else "")
         entry.path.write_bytes(data)
         ready.append(entry)
     return ready
 
 
-def default_entries(quick: bool) -> list[CorpusEntry]:
+def existing_entries(quick: bool) -> list[CorpusEntry]:
+    """The rows the benchmark has always had (names unchanged)."""
     sizes = (512, 1024) if quick else (512, 2048, 4096)
-    big = sizes[-1]
+    big, mid = sizes[-1], sizes[1]
+
+    def row(name: str, size: int, mode: str, writer: str, variant: str = "") -> CorpusEntry:
+        return CorpusEntry(name, "existing", mode.lower(), writer, size, size, variant, mode)
+
     entries = []
     for size in sizes:
-        entries.append(CorpusEntry(f"pillow-rgb-{size}", size, "RGB", "pillow"))
-        entries.append(CorpusEntry(f"libpng-rgb-{size}", size, "RGB", "libpng"))
+        entries.append(row(f"pillow-rgb-{size}", size, "RGB", "pillow"))
+        entries.append(row(f"libpng-rgb-{size}", size, "RGB", "libpng"))
     entries += [
-        CorpusEntry(f"pillow-rgba-{big}", big, "RGBA", "pillow"),
-        CorpusEntry(f"libpng-rgba-{big}", big, "RGBA", "libpng"),
-        CorpusEntry(f"pillow-rgb-zfiltered-{sizes[1]}", sizes[1], "RGB", "pillow", "zfiltered"),
-        CorpusEntry(f"libpng-rgb-sub-{sizes[1]}", sizes[1], "RGB", "libpng", "-sub"),
-        CorpusEntry(f"libpng-rgb-up-{sizes[1]}", sizes[1], "RGB", "libpng", "-up"),
-        CorpusEntry(f"libpng-rgb-avg-{sizes[1]}", sizes[1], "RGB", "libpng", "-avg"),
-        CorpusEntry(f"libpng-rgb-paeth-{sizes[1]}", sizes[1], "RGB", "libpng", "-paeth"),
-        CorpusEntry(f"libpng-rgb-none-{sizes[1]}", sizes[1], "RGB", "libpng", "-nofilter"),
-        CorpusEntry("libpng-rgb16-paeth-512", 512, "RGB", "libpng", "16bit-paeth"),
-        CorpusEntry(f"libpng-rgb16-{sizes[1]}", sizes[1], "RGB", "libpng", "16bit"),
-        CorpusEntry(f"libpng-adam7-{sizes[1]}", sizes[1], "RGB", "libpng", "interlace"),
-        CorpusEntry(f"pillow-palette-{sizes[1]}", sizes[1], "P", "pillow"),
-        CorpusEntry(f"pillow-gray-alpha-{sizes[1]}", sizes[1], "LA", "pillow"),
+        row(f"pillow-rgba-{big}", big, "RGBA", "pillow"),
+        row(f"libpng-rgba-{big}", big, "RGBA", "libpng"),
+        row(f"pillow-rgb-zfiltered-{mid}", mid, "RGB", "pillow", "zfiltered"),
+        row(f"libpng-rgb-sub-{mid}", mid, "RGB", "libpng", "-sub"),
+        row(f"libpng-rgb-up-{mid}", mid, "RGB", "libpng", "-up"),
+        row(f"libpng-rgb-avg-{mid}", mid, "RGB", "libpng", "-avg"),
+        row(f"libpng-rgb-paeth-{mid}", mid, "RGB", "libpng", "-paeth"),
+        row(f"libpng-rgb-none-{mid}", mid, "RGB", "libpng", "-nofilter"),
+        row("libpng-rgb16-paeth-512", 512, "RGB", "libpng", "16bit-paeth"),
+        row(f"libpng-rgb16-{mid}", mid, "RGB", "libpng", "16bit"),
+        row(f"libpng-adam7-{mid}", mid, "RGB", "libpng", "interlace"),
+        row(f"pillow-palette-{mid}", mid, "P", "pillow"),
+        row(f"pillow-gray-alpha-{mid}", mid, "LA", "pillow"),
     ]
     return entries
+
+
+ALL = encoders.ENCODERS
+FAST = ("pnmtopng", "imagemagick", "pillow-opt")  # the encoders quick enough for the biggest images
+NO_ZOPFLI = tuple(e for e in ALL if e != "zopflipng")
+
+# (kind, width, height, variant, encoders): the real-world rows of the full run.
+REAL_WORLD = [
+    ("icon", 64, 64, "", ALL),
+    ("icon", 128, 128, "", ALL),
+    ("icon", 256, 256, "", ALL),
+    ("icon", 512, 512, "", ALL),
+    ("photo", 512, 384, "", ALL),
+    ("chart", 480, 320, "", ALL),
+    ("screenshot", 512, 320, "", ALL),
+    ("photo", 768, 512, "", ALL),
+    ("photo-noisy", 768, 512, "", ("pnmtopng", "imagemagick", "optipng", "pillow-opt")),
+    ("photo", 2048, 1365, "", NO_ZOPFLI),
+    ("photo-noisy", 2048, 1365, "", FAST),
+    ("photo", 4000, 3000, "", (*FAST, "advpng")),
+    ("painting", 1488, 1488, "", ALL),
+    ("painting", 3000, 2000, "", (*FAST, "optipng")),
+    ("chart", 1280, 720, "", ALL),
+    ("chart", 3840, 2160, "", NO_ZOPFLI),
+    ("screenshot", 1920, 1080, "", ALL),
+    ("screenshot", 2560, 1440, "", NO_ZOPFLI),
+    ("screenshot", 7680, 4320, "", FAST),
+    ("palette", 2048, 2253, "chart", ("pnmtopng", "imagemagick", "optipng", "pngcrush", "pillow-opt")),
+    ("palette", 1024, 768, "photo", ("pnmtopng", "optipng", "pillow-opt")),
+    ("photo16", 1024, 768, "", ("pnmtopng", "imagemagick", "optipng")),
+    ("photo16", 2048, 1536, "", ("pnmtopng", "imagemagick")),
+]
+REAL_WORLD_QUICK = [
+    ("icon", 64, 64, "", ("pnmtopng", "optipng", "zopflipng", "pillow-opt")),
+    ("icon", 256, 256, "", ("pnmtopng", "imagemagick", "pngcrush", "pillow-opt")),
+    ("photo", 512, 384, "", ("pnmtopng", "imagemagick", "pillow-opt")),
+    ("photo", 768, 512, "", ("pnmtopng", "imagemagick", "optipng", "pillow-opt")),
+    ("photo-noisy", 768, 512, "", ("pnmtopng", "pillow-opt")),
+    ("photo", 1600, 1200, "", ("pnmtopng", "imagemagick")),
+    ("painting", 1024, 1024, "", ("pnmtopng", "imagemagick", "pillow-opt")),
+    ("chart", 1280, 720, "", ALL),
+    ("screenshot", 1280, 800, "", ("pnmtopng", "imagemagick", "pillow-opt")),
+    ("palette", 1024, 768, "chart", ("optipng", "pillow-opt")),
+    ("photo16", 512, 384, "", ("pnmtopng",)),
+]
+EXTREME_LONG = 1_000_000
+EXTREME_LONG_QUICK = 200_000
+EXTREME_VARIANTS = (("pnmtopng", ""), ("pnmtopng", "-paeth"), ("pnmtopng", "-avg"), ("pillow-opt", ""))
+
+
+def real_world_entries(quick: bool) -> list[CorpusEntry]:
+    entries = []
+    for kind, width, height, variant, names in REAL_WORLD_QUICK if quick else REAL_WORLD:
+        for encoder in names:
+            suffix = f"-{variant}" if variant else ""
+            name = f"{encoder}-{kind}{suffix}-{width}x{height}"
+            entries.append(CorpusEntry(name, "real-world", kind, encoder, width, height, variant))
+    return entries
+
+
+def extreme_entries(quick: bool) -> list[CorpusEntry]:
+    """1,000,000 x 2, 2 x 1,000,000 and a square of the same pixel count, each written by pnmtopng
+    with its adaptive filters and with Paeth / Average forced, and by Pillow."""
+    long = EXTREME_LONG_QUICK if quick else EXTREME_LONG
+    side = int((2 * long) ** 0.5)
+    entries = []
+    for encoder, variant in EXTREME_VARIANTS:
+        label = encoder + (variant.replace("-", "-forced-") if variant else "")
+        for shape, (width, height) in (("wide", (long, 2)), ("tall", (2, long)), ("square", (side, side))):
+            name = f"{label}-strip-{shape}-{width}x{height}"
+            entries.append(CorpusEntry(name, "extreme", "strip", encoder, width, height, variant))
+    return entries
+
+
+def default_entries(quick: bool) -> list[CorpusEntry]:
+    return existing_entries(quick) + real_world_entries(quick) + extreme_entries(quick)

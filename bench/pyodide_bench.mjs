@@ -140,6 +140,34 @@ if (process.argv.includes("--pngsuite")) {
   process.exit(0);
 }
 
+if (process.argv.includes("--files")) {
+  // Time grayscale.convert on each PNG file named after --files (best of 2); print one JSON object
+  // {path: seconds} on the last line (bench/run.py reads it).
+  const files = process.argv.slice(process.argv.indexOf("--files") + 1);
+  const { loadPyodide } = await import(pathToFileURL(path.join(pyodideDir, "pyodide.mjs")).href);
+  const pyodide = await loadPyodide({ indexURL: pyodideDir + path.sep });
+  pyodide.FS.mkdirTree("/bench/src");
+  pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root: path.join(repoRoot, "src") }, "/bench/src");
+  pyodide.runPython(`import sys\nsys.path.insert(0, "/bench/src")\nimport grayscale, time`);
+  const times = {};
+  for (const file of files) {
+    pyodide.FS.writeFile("/bench/input.png", (await import("node:fs")).readFileSync(file));
+    times[file] = pyodide.runPython(`
+with open("/bench/input.png", "rb") as f:
+    data = f.read()
+best = float("inf")
+for _ in range(2):
+    start = time.perf_counter()
+    grayscale.convert(data)
+    best = min(best, time.perf_counter() - start)
+data = None
+best
+`);
+  }
+  console.log(JSON.stringify(times));
+  process.exit(0);
+}
+
 // --- run ---
 let started = performance.now();
 const png = photoPng(size);

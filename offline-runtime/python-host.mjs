@@ -148,11 +148,40 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
   const startupMs = performance.now() - started;
 
   const heapWarningBytes = 100 * 1024 * 1024;
-  function checkMemory() {
+  // Memory figures for tools (`make load` reads them from the log): a `memory:` line whenever the
+  // Pyodide heap grows, after the 10th queue batch and after every 100th. The Pyodide heap (wasm
+  // linear memory) never shrinks: it is the high-water mark of the Python side. The bytes malloc
+  // has in use inside it show whether anything accumulates between events; RSS adds Node, V8 and
+  // their buffers.
+  const eventCounts = { fetch: 0, queue: 0, scheduled: 0 };
+  let loggedHeap = 0;
+  const wasm = pyodide._module;
+  const mallinfoStruct = wasm._PyMem_RawMalloc(64); // struct mallinfo: ten ints; uordblks is the 8th
+  function memoryFigures() {
+    const { rss, heapUsed, external } = process.memoryUsage();
+    wasm._mallinfo(mallinfoStruct);
+    const mallocInUse = wasm.HEAPU32[(mallinfoStruct >> 2) + 7];
+    return { ...eventCounts, pyodideHeap: wasm.HEAP8.length, mallocInUse, rss, jsHeap: heapUsed, external };
+  }
+  function logMemory() {
+    const m = memoryFigures();
+    const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+    log.info(
+      `memory: ${m.fetch} requests, ${m.queue} queue batches: Pyodide heap ${mib(m.pyodideHeap)}, ` +
+        `in use ${mib(m.mallocInUse)}, RSS ${mib(m.rss)}, V8 heap ${mib(m.jsHeap)}, external ${mib(m.external)}`,
+    );
+  }
+  function checkMemory(kind) {
+    eventCounts[kind] += 1;
     // workerd kills an isolate over 128 MB; Pyodide's heap is most of an isolate's memory.
-    const heap = pyodide._module.HEAP8.length;
-    if (heap > heapWarningBytes)
+    const heap = wasm.HEAP8.length;
+    if (heap > heapWarningBytes && heap > loggedHeap)
       log.error(`Pyodide heap is ${(heap / 2 ** 20).toFixed(0)} MB: near the 128 MB isolate limit of workerd`);
+    const batches = eventCounts.queue;
+    if (heap > loggedHeap || (kind === "queue" && (batches === 10 || batches % 100 === 0))) {
+      loggedHeap = Math.max(loggedHeap, heap);
+      logMemory();
+    }
   }
 
   /**
@@ -160,14 +189,14 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
    * handler settles; with `untilTasksSettle` the event also waits for its waitUntil() tasks
    * (queue events do; a fetch response goes out first, as in workerd).
    */
-  function withInstance(run, { untilTasksSettle }) {
+  function withInstance(run, { untilTasksSettle, kind }) {
     const ctx = new ExecutionContext();
     return currentContext.run(ctx, async () => {
       const instance = DefaultClass(ctx, env);
       const finish = async () => {
         await ctx.drain(log);
         instance.destroy();
-        checkMemory();
+        checkMemory(kind);
       };
       let result;
       try {
@@ -191,6 +220,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
     fetch(request) {
       return withInstance((instance) => host.call_handler(instance, "fetch", true, request), {
         untilTasksSettle: false,
+        kind: "fetch",
       });
     },
 
@@ -201,6 +231,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
     queue(batch) {
       return withInstance((instance) => host.call_handler(instance, "queue", false, batch, undefined, undefined), {
         untilTasksSettle: true,
+        kind: "queue",
       });
     },
 
@@ -210,6 +241,7 @@ sys.path[:0] = ["/session/main", "/session/python_modules", "/session/offline_ru
         (instance) => host.call_handler(instance, "scheduled", false, controller, undefined, undefined),
         {
           untilTasksSettle: true,
+          kind: "scheduled",
         },
       );
     },

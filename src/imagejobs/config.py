@@ -29,6 +29,8 @@ class Settings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
     processing_delay_seconds: float = 0.0
+    # A conversion hands the event loop back after about this much work (0: never).
+    conversion_slice_ms: int = 30
     # "dev" trusts X-Dev-User (local only); "access" verifies Cloudflare Access tokens;
     # None means nothing is configured and the API refuses every identified route.
     auth_mode: str | None = None
@@ -72,6 +74,7 @@ class Settings:
             max_upload_bytes=int(number("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, int, 1)),
             max_pixels=int(number("MAX_PIXELS", DEFAULT_MAX_PIXELS, int, 1)),
             processing_delay_seconds=number("PROCESSING_DELAY_SECONDS", 0.0, float, 0),
+            conversion_slice_ms=int(number("CONVERSION_SLICE_MS", 30, int, 0)),
             auth_mode=mode,
             access_team_domain=text("ACCESS_TEAM_DOMAIN"),
             access_aud=text("ACCESS_AUD"),

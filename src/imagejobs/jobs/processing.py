@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import grayscale
 
 from ..config import Settings
 from ..logs import log_event, user_hash
+from . import conversion
 from .failures import FailureCode
 from .model import ImageInfo, original_key, result_key
 from .ports import BlobStore
@@ -71,13 +72,21 @@ class JobProcessor:
         settings: Settings,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        convert: Callable[..., bytes] = grayscale.convert,
+        convert: Callable[..., Iterable[bytes]] = conversion.grayscale_steps,
+        pause: conversion.Pause = conversion.asyncio_turn,
+        conversion_slot: contextlib.AbstractAsyncContextManager[object] | None = None,
     ):
         self.store = store
         self.blobs = blobs
         self.settings = settings
         self.sleep = sleep
+        # convert(data, max_pixels=…) yields the gray PNG in bounded steps; pause() hands the
+        # event loop back between them (on Workers: platform.event_loop.yield_to_event_loop).
         self.convert = convert
+        self.pause = pause
+        # Held while converting: the Worker passes one lock per isolate, so that conversions
+        # interleaved by the pauses never hold two images' buffers in one 128 MB isolate at once.
+        self.conversion_slot = conversion_slot or asyncio.Lock()
 
     async def process(self, body: object, attempt: int) -> Decision:
         """Handle one delivery from the job queue."""
@@ -142,18 +151,38 @@ class JobProcessor:
         delay = self.settings.processing_delay_seconds
         if delay:
             await self.sleep(delay)
-        original = await self.blobs.get(original_key(job_id))
-        if original is None:
-            raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
-        try:
-            gray = self.convert(original.data, max_pixels=self.settings.max_pixels)
-        except grayscale.InvalidImage as error:
-            raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
         key = result_key(job_id)
-        await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
+        # The slot covers every moment the image's bytes are held: input, output, the R2 calls.
+        async with self.conversion_slot:
+            original = await self.blobs.get(original_key(job_id))
+            if original is None:
+                raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
+            try:
+                converted = await conversion.run_steps(
+                    self.convert(original.data, max_pixels=self.settings.max_pixels),
+                    self.pause,
+                    slice_seconds=self.settings.conversion_slice_ms / 1000,
+                )
+            except grayscale.InvalidImage as error:
+                raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
+            del original
+            log_event(
+                "job.converted",
+                job_id=job_id,
+                pixels=width * height,
+                work_ms=round(converted.work_seconds * 1000),
+                elapsed_ms=round(converted.elapsed_seconds * 1000),
+                steps=converted.steps,
+                pauses=converted.pauses,
+                waited_ms=round(converted.waited_seconds * 1000),
+                longest_step_ms=round(converted.longest_step_seconds * 1000, 1),
+            )
+            size = len(converted.data)
+            await self.blobs.put(key, converted.data, content_type="image/png", metadata={"job_id": job_id})
+            del converted
         if delay:
             await self.sleep(delay)
-        await self.store.complete(job_id, key, ImageInfo(len(gray), width, height))
+        await self.store.complete(job_id, key, ImageInfo(size, width, height))
 
     async def _fail(self, job_id: str, code: FailureCode, message: str) -> None:
         with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays

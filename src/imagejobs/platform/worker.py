@@ -1,6 +1,7 @@
 """Builds the service from a Worker's `env` and runs one event: an HTTP request, a batch or a
 cron run."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,15 +11,23 @@ from ..config import ConfigError, Settings
 from ..errors import BadRequest, ServiceUnavailable
 from ..identity import AccessKeyCache, Authenticator
 from ..jobs import recovery, sweeping
+from ..jobs.conversion import YieldToRequests
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
 from ..jobs.throttling import SubmissionThrottle, ThrottlePolicy
 from .d1 import D1Database
+from .event_loop import yield_to_event_loop
 from .http import fetch_bytes, to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
 from .rate_limits import RateLimitBinding
+
+# Per isolate: requests come before conversions (a conversion pauses while any is in flight),
+# and one conversion at a time (the pauses would let a second queue invocation start in the
+# same isolate, and two large images at once would not fit in its 128 MB).
+_REQUESTS_FIRST = YieldToRequests(yield_to_event_loop)
+_CONVERSION_SLOT = asyncio.Lock()
 
 # Queue names of wrangler.jsonc: the job queue and its dead letter queue.
 JOB_QUEUE_NAME = "image-jobs"
@@ -35,6 +44,11 @@ ACCESS_KEYS = AccessKeyCache(fetch_bytes)
 
 
 async def handle_fetch(request: Any, env: Any) -> Any:
+    with _REQUESTS_FIRST.request():
+        return await _fetch(request, env)
+
+
+async def _fetch(request: Any, env: Any) -> Any:
     try:
         settings = _settings(env)
         authenticator = Authenticator.for_settings(settings, ACCESS_KEYS)
@@ -53,7 +67,13 @@ async def handle_fetch(request: Any, env: Any) -> Any:
 
 
 async def handle_queue(batch: Any, env: Any) -> None:
-    processor = JobProcessor(JobStore(D1Database(env.DB)), R2BlobStore(env.IMAGES_BUCKET), _settings(env))
+    processor = JobProcessor(
+        JobStore(D1Database(env.DB)),
+        R2BlobStore(env.IMAGES_BUCKET),
+        _settings(env),
+        pause=_REQUESTS_FIRST.pause,
+        conversion_slot=_CONVERSION_SLOT,
+    )
     handlers = {
         JOB_QUEUE_NAME: processor.process,
         DEAD_LETTER_QUEUE_NAME: lambda body, _attempt: processor.dead_letter(body),

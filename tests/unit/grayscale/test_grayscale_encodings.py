@@ -1,0 +1,84 @@
+"""The writer's encodings and the converter's row reuse: whatever encoding the trial picks (each one
+forced here, on rows written whole and in pieces), and however rows repeat, the output decodes to
+Pillow's pixels."""
+
+import io
+import random
+
+import pytest
+from PIL import Image
+
+from grayscale import convert, filters, writer
+from grayscale.filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
+
+ALL_ENCODINGS = [*writer.CHEAP_ENCODINGS, *writer.LZ77_ENCODINGS]
+
+
+def pillow_png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def planes(png: bytes) -> tuple[str, bytes]:
+    image = Image.open(io.BytesIO(png))
+    return image.mode, image.tobytes()
+
+
+def expected_planes(png: bytes) -> tuple[str, bytes]:
+    image = Image.open(io.BytesIO(png))
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    return planes(pillow_png(image.convert("LA" if has_alpha else "L")))
+
+
+def sample_images() -> list[bytes]:
+    rng = random.Random(5)
+    images = []
+    for mode, size in (("RGB", (37, 23)), ("RGBA", (19, 40)), ("L", (64, 9)), ("LA", (5, 70))):
+        bands = len(mode)
+        rows = [rng.randbytes(size[0] * bands) for _ in range(4)]
+        data = b"".join(rng.choice(rows) for _ in range(size[1]))  # repeated rows, in runs and not
+        images.append(pillow_png(Image.frombytes(mode, size, data)))
+    return images
+
+
+@pytest.mark.parametrize("encoding", ALL_ENCODINGS, ids=lambda e: f"filter{e[0]}-strategy{e[1]}")
+@pytest.mark.parametrize("long_rows", [False, True])
+def test_every_encoding_decodes_to_pillows_pixels(monkeypatch, encoding, long_rows):
+    monkeypatch.setattr(writer, "CHEAP_ENCODINGS", (encoding,))
+    monkeypatch.setattr(writer, "LZ77_ENCODINGS", (encoding,))
+    if long_rows:  # rows handed to the writer a piece at a time
+        monkeypatch.setattr(filters, "LONG_ROW_BYTES", 4)
+        monkeypatch.setattr(filters, "PIECE_BUDGET_US", 0.3)
+    for png in sample_images():
+        assert planes(convert(png)) == expected_planes(png)
+
+
+def test_filter_types_of_the_candidates():
+    assert {e[0] for e in ALL_ENCODINGS} == {FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH}
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "P"])
+def test_repeated_rows_are_converted_once_and_stay_exact(monkeypatch, mode):
+    """A chart-like image where most rows repeat the one above: the strip conversion converts each
+    run of equal rows once, and the output is still exact."""
+    from grayscale.samples import SampleConverter
+
+    converted_rows = []
+    original = SampleConverter.__init__
+
+    def counting_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        convert_rows = self.convert
+        self.convert = lambda rows, width: (converted_rows.append(len(rows)), convert_rows(rows, width))[1]
+
+    monkeypatch.setattr(SampleConverter, "__init__", counting_init)
+    rng = random.Random(len(mode))
+    width, height = 300, 200
+    image = Image.new("RGBA" if mode == "RGBA" else "RGB", (width, height), (255, 255, 255))
+    for y in range(0, height, 20):
+        image.paste((rng.randrange(256), rng.randrange(256), rng.randrange(256)), (0, y, width, y + 3))
+    image = image.convert(mode)
+    png = pillow_png(image)
+    assert planes(convert(png)) == expected_planes(png)
+    assert sum(converted_rows) < height // 4
