@@ -6,6 +6,9 @@ Public API (everything else is internal):
     convert_stream(chunks, *, same limits) -> Iterator[bytes]   # b"".join(...) == convert(...)
         (for a corrupt input with several faults, the code reported may depend on the chunking:
         the first fault met in stream order wins; it is always InvalidImage)
+    convert_steps(data, *, same limits) -> Iterator[bytes]      # b"".join(...) == convert(data)
+        (yields after every bounded amount of work, often b"": see "Sharing the host" below)
+    Conversion(data, *, same limits)                             # .step() -> bool (True when done), .result()
     probe(data) -> PngInfo                                       # signature + IHDR only (first 33 bytes)
     PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
 
@@ -13,6 +16,16 @@ Output: colour type 0 (8-bit gray), or colour type 4 (8-bit gray + alpha) when t
 alpha channel or a tRNS chunk; same width and height; never interlaced.
 Gray is BT.601 luma exactly as Pillow's convert("L"): (19595 R + 38470 G + 7471 B + 0x8000) >> 16,
 after scaling samples to 8 bits (low depths by bit replication, 16-bit by keeping the high byte).
+
+Sharing the host: convert() runs to the end in one go (~0.1 s per megapixel on CPython, 2-3x that in
+Pyodide). A host that must keep serving other work meanwhile (one Worker isolate) converts through
+Conversion, or convert_steps, and hands control back between steps. A step does about
+budget.STEP_BUDGET_US (4 ms) of estimated CPython work whatever the input: scanlines are taken in
+bands of at most 128 KB, wavefront sweeps pause every ~1 ms of steps, rows over 128 KB are decoded,
+converted and written a piece at a time, and huge IDAT chunks are CRC-checked and inflated in
+pieces; the one exception is the filtering and deflating of a single output row, done whole (at most
+2 MB, for a 1,000,000-pixel gray+alpha row: ~20 ms). Conversion keeps the output in one buffer
+reserved up front (the same memory bound as convert); convert_steps hands out the pieces instead.
 
 Policies for inputs the spec leaves open:
 - Missing IEND is an error ("truncated"); bytes after IEND are ignored.
@@ -28,16 +41,26 @@ Policies for inputs the spec leaves open:
 
 from .errors import ERROR_CODES, InvalidImage
 from .header import PngInfo, probe
-from .pipeline import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, convert, convert_stream
+from .pipeline import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_DIMENSION,
+    DEFAULT_MAX_PIXELS,
+    Conversion,
+    convert,
+    convert_steps,
+    convert_stream,
+)
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
     "DEFAULT_MAX_DIMENSION",
     "DEFAULT_MAX_PIXELS",
     "ERROR_CODES",
+    "Conversion",
     "InvalidImage",
     "PngInfo",
     "convert",
+    "convert_steps",
     "convert_stream",
     "probe",
 ]

@@ -11,6 +11,10 @@ from .header import MAX_CHUNK_LENGTH, check_signature
 _CHUNK_HEAD = struct.Struct(">I4s")
 _CRC = struct.Struct(">I")
 VERIFY_FIRST_BYTES = 1 << 20  # chunks up to this size are buffered so their CRC is checked before use
+CRC_PIECE_BYTES = 1 << 22  # a large payload's CRC is computed this much at a time (~1 ms)
+# Payloads are handed out in pieces this big: zlib copies the unconsumed rest of its input on every
+# call that fills its output, so a whole 30 MB IDAT in one call would be copied again and again.
+HANDOUT_BYTES = 1 << 16
 _ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -44,7 +48,7 @@ class ByteSource:
         """Whether the next `size` bytes are already held in one input piece (a slice costs nothing)."""
         return len(self._current) - self._pos >= size
 
-    def read_upto(self, size: int) -> bytes:
+    def read_upto(self, size: int) -> memoryview | bytes:
         """Exactly `size` bytes, or fewer only when the input ends."""
         first = self.read_some(size)
         if len(first) == size or not first:
@@ -82,7 +86,7 @@ class ChunkReader:
             raise InvalidImage("bad_chunk", f"chunk type {chunk_type!r} is not four ASCII letters")
         return bytes(chunk_type), length
 
-    def read_payload(self, chunk_type: bytes, length: int) -> bytes:
+    def read_payload(self, chunk_type: bytes, length: int) -> memoryview | bytes:
         """The whole payload (callers bound `length` first), CRC-checked; may be a memoryview."""
         payload = self._source.read_upto(length)
         if len(payload) < length:
@@ -90,15 +94,28 @@ class ChunkReader:
         self._check_crc(chunk_type, zlib.crc32(payload, zlib.crc32(chunk_type)))
         return payload
 
-    def iter_verified_payload(self, chunk_type: bytes, length: int) -> Iterator[memoryview]:
-        """The payload, CRC-checked before any of it is handed out whenever that is cheap: when it is
-        at most VERIFY_FIRST_BYTES or already contiguous in memory (always, for convert()). Otherwise
+    def iter_verified_payload(self, chunk_type: bytes, length: int) -> Iterator[memoryview | bytes]:
+        """The payload in pieces of at most HANDOUT_BYTES, CRC-checked before any of it is handed out
+        whenever that is cheap: when it is at most VERIFY_FIRST_BYTES or already contiguous in memory
+        (always, for convert()). A large contiguous payload's CRC is computed CRC_PIECE_BYTES at a
+        time, with an empty piece yielded after each (a point where the caller may pause). Otherwise
         (a huge chunk arriving in small pieces) it is streamed and its CRC checked after the last piece,
         so a corrupt byte may first surface as another InvalidImage code."""
         if length <= VERIFY_FIRST_BYTES or self._source.contiguous(length):
-            yield self.read_payload(chunk_type, length)
+            payload = self._source.read_upto(length)
+            if len(payload) < length:
+                raise InvalidImage("truncated", f"the file ends inside the {chunk_type.decode()} chunk")
+            crc = zlib.crc32(chunk_type)
+            for start in range(0, length, CRC_PIECE_BYTES):
+                crc = zlib.crc32(payload[start : start + CRC_PIECE_BYTES], crc)
+                if length > CRC_PIECE_BYTES:
+                    yield b""
+            self._check_crc(chunk_type, crc)
+            view = memoryview(payload)
+            for start in range(0, length, HANDOUT_BYTES):
+                yield view[start : start + HANDOUT_BYTES]
         else:
-            yield from self.iter_payload(chunk_type, length)
+            yield from self.iter_payload(chunk_type, length, HANDOUT_BYTES)
 
     def iter_payload(self, chunk_type: bytes, length: int, piece_size: int = 1 << 16) -> Iterator[memoryview]:
         """The payload in pieces of at most `piece_size` bytes; the CRC is checked after the last piece

@@ -1,16 +1,16 @@
 """Scanline filter decoding (spec 9: filter method 0, types None/Sub/Up/Average/Paeth) for one
 sub-image at a time. None/Sub/Up rows are whole-row lane operations (swar.py); windows holding
-Average/Paeth rows go to wavefront.py. Imports only sibling modules."""
+Average/Paeth rows go to wavefront.py. All work is charged to a WorkMeter and done in bounded
+units (sweeps pause, long rows are decoded a piece at a time), so the caller can yield between them.
+Imports only sibling modules."""
 
+from collections.abc import Callable, Iterator
+
+from .budget import ROW_OVERHEAD_US, WorkMeter
 from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
-from .swar import add_lanes, prefix_sum_lanes
-from .wavefront import (
-    unfilter_average_row,
-    unfilter_paeth_row,
-    unfilter_window_bytes,
-    unfilter_window_paeth,
-)
+from .swar import ByteLanes
+from .wavefront import sweep_window_bytes, sweep_window_paeth, unfilter_average_span, unfilter_paeth_span
 
 NEEDS_WAVEFRONT = (FILTER_AVERAGE, FILTER_PAETH)
 
@@ -20,8 +20,8 @@ NEEDS_WAVEFRONT = (FILTER_AVERAGE, FILTER_PAETH)
 WINDOW_LANES = 768
 MAX_WINDOW_BYTES = 1 << 21
 
-# Rough costs in microseconds, measured on CPython 3.13 x86-64; only their ratios matter: they
-# decide which rows of a window are swept together and which are decoded one by one.
+# Rough costs in microseconds, measured on CPython 3.13 x86-64; their ratios decide which rows of a
+# window are swept together and which are decoded one by one, and their values feed the WorkMeter.
 SWEEP_STEP_COST = {False: (1.2, 0.009), True: (3.5, 0.04)}  # has Paeth -> (per step, per lane per step)
 ROW_BYTE_COST = {FILTER_NONE: 0.0, FILTER_SUB: 0.025, FILTER_UP: 0.003, FILTER_AVERAGE: 0.2, FILTER_PAETH: 0.4}
 # Segments of a window may break where the filter class changes. The finest classing whose
@@ -31,18 +31,28 @@ FILTER_CLASSINGS = (
     {FILTER_NONE: 0, FILTER_SUB: 0, FILTER_UP: 0, FILTER_AVERAGE: 1, FILTER_PAETH: 2},
     {FILTER_NONE: 0, FILTER_SUB: 0, FILTER_UP: 0, FILTER_AVERAGE: 0, FILTER_PAETH: 2},  # Paeth or not
 )
+# Rows longer than this are decoded a piece at a time (the caller converts each piece as it comes),
+# and never enter a window. Pieces hold about a quarter of a step's budget of work.
+LONG_ROW_BYTES = 1 << 17
+PIECE_BUDGET_US = 1000.0
 
 
 class ScanlineUnfilter:
-    """Decodes the scanlines of one sub-image in order. None/Sub/Up rows are decoded at once; from
-    the first Average/Paeth row on, rows are collected into a window that is decoded when full (or
-    on flush), so `push` returns zero or more finished rows (bytes without the filter byte)."""
+    """Decodes the scanlines of one sub-image in order. Short None/Sub/Up rows are decoded at once by
+    `push`; from the first Average/Paeth row on, rows are collected into a window that `flush`
+    decodes (when `window_full`, or at the end of the sub-image). Rows longer than LONG_ROW_BYTES
+    go through `long_row_pieces` instead. Everything it builds for its row length (lane masks)
+    belongs to it."""
 
-    def __init__(self, row_bytes: int, bpp: int) -> None:
+    def __init__(self, row_bytes: int, bpp: int, meter: WorkMeter | None = None) -> None:
         self._row_bytes = row_bytes
         self._bpp = bpp
+        self.meter = meter if meter is not None else WorkMeter()
+        self.long_rows = row_bytes > LONG_ROW_BYTES
+        self._lanes = ByteLanes(row_bytes)
+        self._piece_lanes: dict[int, ByteLanes] = {}  # long rows: one per piece length (at most two)
         self._prev = bytes(row_bytes)  # spec 9.2: the row before the first is all zeros
-        self._prev_int = 0  # self._prev as a little-endian int, or None until someone needs it
+        self._prev_int: int | None = 0  # self._prev as a little-endian int, or None until someone needs it
         self._window_types: list[int] = []
         self._window_rows: list[bytes] = []
         self._window_limit = max(1, min(WINDOW_LANES // bpp, MAX_WINDOW_BYTES // row_bytes))
@@ -51,17 +61,24 @@ class ScanlineUnfilter:
         per_step, per_lane = SWEEP_STEP_COST[True]
         self._window_break = max(4, round(per_step / (per_lane * bpp)))
         self._trailing_fast_rows = 0
-        self._whole_row_decoders = {
+        self._whole_row_decoders: dict[int, Callable[[bytes | bytearray | memoryview], bytes]] = {
             FILTER_NONE: self._none,
             FILTER_SUB: self._sub,
             FILTER_UP: self._up,
         }
 
-    def push(self, filter_type: int, raw: bytes) -> list[bytes]:
-        """Decode one scanline: its filter type byte and its row_bytes filtered bytes."""
+    @property
+    def window_full(self) -> bool:
+        """Whether the caller should flush() before pushing more rows."""
+        return len(self._window_types) >= self._window_limit or self._trailing_fast_rows >= self._window_break
+
+    def push(self, filter_type: int, raw: bytes | bytearray | memoryview) -> list[bytes]:
+        """Take one short scanline (its filter type byte and row_bytes filtered bytes); returns it decoded
+        when that is cheap (a None/Sub/Up row with no window open), else [] and keeps it for flush()."""
         if filter_type > FILTER_PAETH:
             raise InvalidImage("bad_filter", f"scanline filter type {filter_type} is invalid (must be 0-4)")
         if not self._window_types and filter_type not in NEEDS_WAVEFRONT:
+            self.meter.spent += ROW_OVERHEAD_US + ROW_BYTE_COST[filter_type] * self._row_bytes
             return [self._whole_row_decoders[filter_type](raw)]
         self._window_types.append(filter_type)
         self._window_rows.append(bytes(raw))
@@ -69,33 +86,98 @@ class ScanlineUnfilter:
             self._trailing_fast_rows = 0
         else:
             self._trailing_fast_rows += 1
-        if len(self._window_types) >= self._window_limit or self._trailing_fast_rows >= self._window_break:
-            return self.flush()
         return []
 
-    def flush(self) -> list[bytes]:
-        """Decode and return the rows waiting in the window, if any."""
+    def flush(self) -> Iterator[list[bytes]]:
+        """Decode the rows waiting in the window; yields decoded rows in order as they are done, and
+        empty lists between bounded units of work (a slice of sweep steps, a piece of a row)."""
         types, rows = self._window_types, self._window_rows
         if not types:
-            return []
+            return
         self._window_types, self._window_rows = [], []
         self._trailing_fast_rows = 0
-        done: list[bytes] = []
+        meter = self.meter
         for start, end, sweep in self._plan_segments(types):
             if sweep:
-                decode = unfilter_window_paeth if FILTER_PAETH in types[start:end] else unfilter_window_bytes
-                decoded = decode(types[start:end], rows[start:end], self._prev, self._bpp)
+                has_paeth = FILTER_PAETH in types[start:end]
+                per_step, per_lane = SWEEP_STEP_COST[has_paeth]
+                step_us = per_step + per_lane * (end - start + 1) * self._bpp
+                decode = sweep_window_paeth if has_paeth else sweep_window_bytes
+                sweeper = decode(types[start:end], rows[start:end], self._prev, self._bpp, step_us, PIECE_BUDGET_US)
+                while True:
+                    try:
+                        meter.spent += next(sweeper)
+                    except StopIteration as done:
+                        decoded: list[bytes] = done.value
+                        break
+                    yield []
                 self._prev, self._prev_int = decoded[-1], None
-                done += decoded
+                yield decoded
             else:
-                done += [self._decode_row(t, raw) for t, raw in zip(types[start:end], rows[start:end], strict=True)]
-        return done
+                for filter_type, raw in zip(types[start:end], rows[start:end], strict=True):
+                    for _ in self._row_pieces(filter_type, raw):
+                        yield []
+                    yield [self._prev]
+
+    def long_row_pieces(
+        self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float = 0.0
+    ) -> Iterator[bytes]:
+        """Decode one long scanline a piece at a time; yields the decoded bytes of each piece in order
+        (their concatenation is the row). Pieces are sized so that decoding a piece plus what the
+        caller does with it (`extra_us_per_byte` of decoded data) costs about PIECE_BUDGET_US."""
+        if filter_type > FILTER_PAETH:
+            raise InvalidImage("bad_filter", f"scanline filter type {filter_type} is invalid (must be 0-4)")
+        for row, start, end in self._row_pieces(filter_type, raw, extra_us_per_byte):
+            yield bytes(row[start:end])
+
+    def _row_pieces(
+        self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float = 0.0
+    ) -> Iterator[tuple[bytearray, int, int]]:
+        """Decode one row in place in column pieces of about PIECE_BUDGET_US of work each, charging
+        the meter; yields (row, start, end) after each piece and leaves the row in self._prev."""
+        n, bpp = self._row_bytes, self._bpp
+        if filter_type == FILTER_PAETH and self._prev_is_zero():
+            filter_type = FILTER_SUB  # with the row above all zero, b = c = 0 and Paeth picks a: Sub
+        cost = ROW_BYTE_COST[filter_type]
+        piece = max(bpp, int(PIECE_BUDGET_US / max(cost + extra_us_per_byte, 0.005)) // bpp * bpp)
+        row = bytearray(raw)
+        prev = self._prev
+        self.meter.spent += ROW_OVERHEAD_US
+        for start in range(0, n, piece):
+            end = min(n, start + piece)
+            if filter_type == FILTER_AVERAGE:
+                unfilter_average_span(row, prev, bpp, start, end)
+            elif filter_type == FILTER_PAETH:
+                unfilter_paeth_span(row, prev, bpp, start, end)
+            elif filter_type != FILTER_NONE:
+                lanes = self._piece_lanes.get(end - start)
+                if lanes is None:
+                    lanes = self._piece_lanes[end - start] = ByteLanes(end - start)
+                value = int.from_bytes(row[start:end], "little")
+                if filter_type == FILTER_UP:
+                    value = lanes.add(value, int.from_bytes(prev[start:end], "little"))
+                else:  # Sub: a running sum within the piece, plus the last pixel before it in every lane
+                    value = lanes.prefix_sum(value, bpp)
+                    if start:
+                        carry = row[start - bpp : start] * ((end - start) // bpp)
+                        value = lanes.add(value, int.from_bytes(carry, "little"))
+                row[start:end] = value.to_bytes(end - start, "little")
+            self.meter.spent += cost * (end - start)
+            yield row, start, end
+        self._prev, self._prev_int = bytes(row), None
+
+    def _prev_is_zero(self) -> bool:
+        if self._prev_int is not None:
+            return self._prev_int == 0
+        return self._prev.count(0) == self._row_bytes
 
     def _plan_segments(self, types: list[int]) -> list[tuple[int, int, bool]]:
         """Split the window into consecutive segments, each swept or decoded row by row, at the least
         estimated cost. Segments may only break where the filter class (see FILTER_CLASSINGS)
         changes, so a few Paeth rows do not make a long Average stretch pay for a Paeth sweep; the
-        best split is a shortest path over those boundaries (O(boundaries^2))."""
+        best split is a shortest path over those boundaries (O(boundaries^2)). Every plan decodes the
+        same pixels (test_unfilter_decision_paths_match_reference forces each choice against
+        grayscale_reference.unfilter_row); the costs come from benchmark row libpng-rgb-2048."""
         count = len(types)
         bounds = [0, count]
         for classing in FILTER_CLASSINGS:
@@ -132,34 +214,22 @@ class ScanlineUnfilter:
             k = m
         return plan[::-1]
 
-    def _decode_row(self, filter_type: int, raw: bytes) -> bytes:
-        if filter_type == FILTER_AVERAGE:
-            row = unfilter_average_row(raw, self._prev, self._bpp)
-        elif filter_type == FILTER_PAETH:
-            row = unfilter_paeth_row(raw, self._prev, self._bpp)
-        else:
-            return self._whole_row_decoders[filter_type](raw)
-        self._prev, self._prev_int = row, None
-        return row
-
-    def _none(self, raw: bytes) -> bytes:
+    def _none(self, raw: bytes | bytearray | memoryview) -> bytes:
         row = bytes(raw)
         self._prev, self._prev_int = row, None
         return row
 
-    def _sub(self, raw: bytes) -> bytes:
-        n = self._row_bytes
-        value = prefix_sum_lanes(int.from_bytes(raw, "little"), n, self._bpp)
-        row = value.to_bytes(n, "little")
+    def _sub(self, raw: bytes | bytearray | memoryview) -> bytes:
+        value = self._lanes.prefix_sum(int.from_bytes(raw, "little"), self._bpp)
+        row = value.to_bytes(self._row_bytes, "little")
         self._prev, self._prev_int = row, value
         return row
 
-    def _up(self, raw: bytes) -> bytes:
-        n = self._row_bytes
+    def _up(self, raw: bytes | bytearray | memoryview) -> bytes:
         prev_int = self._prev_int
         if prev_int is None:
             prev_int = int.from_bytes(self._prev, "little")
-        value = add_lanes(int.from_bytes(raw, "little"), prev_int, n)
-        row = value.to_bytes(n, "little")
+        value = self._lanes.add(int.from_bytes(raw, "little"), prev_int)
+        row = value.to_bytes(self._row_bytes, "little")
         self._prev, self._prev_int = row, value
         return row

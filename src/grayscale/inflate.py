@@ -17,13 +17,11 @@ class BoundedInflater:
         self._inflater = zlib.decompressobj()
         self._remaining = expected
 
-    def feed(self, compressed: bytes) -> Iterator[bytes]:
+    def feed(self, compressed: bytes | memoryview) -> Iterator[bytes]:
         """Inflated bytes from `compressed`, in pieces of at most INFLATE_PIECE."""
-        inflater = self._inflater
-        if inflater.eof:
-            if compressed:
-                raise InvalidImage("image_data_long", "IDAT continues after the end of the zlib stream")
+        if self._ended(compressed):
             return
+        inflater = self._inflater
         pending = compressed
         while True:
             limit = min(INFLATE_PIECE, self._remaining + 1)
@@ -44,6 +42,12 @@ class BoundedInflater:
             # A full output piece may leave output buffered inside zlib even with no input left.
             if not pending and len(out) < limit:
                 return
+
+    def _ended(self, compressed: bytes | memoryview) -> bool:
+        """Whether the zlib stream has already ended (more data after that is an error)."""
+        if self._inflater.eof and compressed:
+            raise InvalidImage("image_data_long", "IDAT continues after the end of the zlib stream")
+        return self._inflater.eof
 
     def finish(self) -> None:
         """Called at IEND: the zlib stream must have ended with exactly the expected bytes."""

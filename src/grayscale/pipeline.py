@@ -1,19 +1,17 @@
-"""The conversion pipeline: chunks -> bounded inflate -> unfilter -> gray/alpha -> (Adam7 canvas) -> writer.
-Imports only dataclasses, io and sibling modules; this is where the chunk-ordering rules of spec 5.6 are enforced."""
+"""The conversion pipeline: chunks -> bounded inflate -> ImageDecoder -> output, and the public entry
+points. This is where the limits are checked and the chunk-ordering rules of spec 5.6 are enforced.
+Imports only sibling modules."""
 
-import dataclasses
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-from . import luma, swar, wavefront, writer
-from .chunks import ByteSource, ChunkReader, read_signature
-from .deinterlace import Adam7Canvas
+from .budget import CRC_US_PER_BYTE, INFLATE_US_PER_BYTE, WorkMeter
+from .chunks import CRC_PIECE_BYTES, ByteSource, ChunkReader, read_signature
+from .decoder import ImageDecoder
 from .errors import InvalidImage
-from .filters import ScanlineUnfilter
 from .header import PngInfo, parse_ihdr
 from .inflate import BoundedInflater
-from .samples import SampleConverter, validate_palette, validate_transparency
-from .writer import GrayPngWriter
+from .output_buffer import PresizedOutput
+from .samples import validate_palette, validate_transparency
 
 DEFAULT_MAX_PIXELS = 40_000_000
 # libpng's default user limit for width and height. Rows this long or this many rows (within
@@ -22,112 +20,12 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_DIMENSION = 1_000_000
 # Enough for the largest default-size image of any kind (16-bit RGBA: 8 bytes/pixel + filter bytes).
 DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * DEFAULT_MAX_PIXELS + 64 * 1024 * 1024
-STRIP_BYTES = 1 << 17  # decoded rows are converted to gray this many bytes at a time
-OUTPUT_STRIP_ROWS_BYTES = 1 << 17  # Adam7 canvas rows are handed to the writer in pieces this big
-
-
-class ImageDecoder:
-    """Turns the inflated image data stream into output PNG bytes: assembles scanlines, unfilters them,
-    converts strips of rows to gray (+alpha) and either writes them straight out or, for Adam7,
-    places them on a canvas written out at the end."""
-
-    def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None, on_size_estimate=None) -> None:
-        self.info = info
-        # Filters work bytewise with a distance of whole pixels (spec 9.2), so the high bytes of 16-bit
-        # samples decode independently of the low bytes; only tRNS needs the low bytes (exact match).
-        self._high_bytes_only = info.bit_depth == 16 and transparency is None
-        self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
-        self._converter = SampleConverter(self._decode_info, palette, transparency)
-        self._out_channels = 2 if self._converter.has_alpha else 1
-        self.writer = GrayPngWriter(info.width, info.height, self._converter.has_alpha, on_size_estimate)
-        self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
-        self._passes = info.passes()
-        self._pass_index = -1
-        self._pending = bytearray()
-        self._start_next_pass()
-
-    def _start_next_pass(self) -> None:
-        self._pass_index += 1
-        self._strip: list[bytes] = []
-        self._strip_bytes = 0
-        self._strip_first_row = 0
-        if self._pass_index < len(self._passes):
-            _, _, _, _, pass_width, pass_height = self._passes[self._pass_index]
-            self._pass_width = pass_width
-            self._rows_left = pass_height
-            self._scanline_length = self.info.row_bytes(pass_width) + 1
-            self._unfilter = ScanlineUnfilter(self._decode_info.row_bytes(pass_width), self._decode_info.filter_bpp)
-
-    def feed(self, data: bytes) -> bytes:
-        """Consume inflated bytes; return output PNG bytes that became ready (maybe b"")."""
-        pending = self._pending
-        pending += data
-        out = []
-        offset = 0
-        length = self._scanline_length
-        with memoryview(pending) as view:
-            while len(pending) - offset >= length and self._pass_index < len(self._passes):
-                rows = self._unfilter.push(view[offset], self._raw_scanline(pending, view, offset + 1, offset + length))
-                offset += length
-                self._rows_left -= 1
-                if not self._rows_left:
-                    rows.extend(self._unfilter.flush())
-                self._add_rows(rows, out)
-                if not self._rows_left:
-                    self._flush_strip(out)
-                    self._start_next_pass()
-                    length = self._scanline_length
-        del pending[:offset]
-        return b"".join(out)
-
-    def _raw_scanline(self, pending: bytearray, view: memoryview, start: int, end: int) -> bytes:
-        """The filtered bytes of one scanline (just the high bytes when those are all we need)."""
-        if self._high_bytes_only:
-            return pending[start:end:2]
-        return view[start:end]
-
-    def _add_rows(self, rows: list[bytes], out: list[bytes]) -> None:
-        for row in rows:
-            self._strip.append(row)
-            self._strip_bytes += len(row)
-            if self._strip_bytes >= STRIP_BYTES:
-                self._flush_strip(out)
-
-    def _flush_strip(self, out: list[bytes]) -> None:
-        if not self._strip:
-            return
-        gray, alpha = self._converter.convert(self._strip, self._pass_width)
-        if alpha is None:
-            pixels = gray
-        else:
-            pixels = bytearray(2 * len(gray))
-            pixels[0::2] = gray
-            pixels[1::2] = alpha
-        if self._canvas is None:
-            out.append(self.writer.add_rows(pixels))
-        else:
-            x0, y0, dx, dy, _, _ = self._passes[self._pass_index]
-            self._canvas.place_rows(pixels, x0, dx, y0 + self._strip_first_row * dy, dy)
-        self._strip_first_row += len(self._strip)
-        self._strip = []
-        self._strip_bytes = 0
-
-    def finish(self) -> Iterator[bytes]:
-        """The rest of the output PNG (the Adam7 canvas, if any, and the end of the stream)."""
-        if self._pass_index < len(self._passes):
-            raise InvalidImage("image_data_short", "the image data ends before the last scanline")
-        if self._canvas is not None:
-            pixels = self._canvas.pixels
-            line = self.info.width * self._out_channels
-            rows_per_piece = max(1, OUTPUT_STRIP_ROWS_BYTES // line)
-            for start in range(0, len(pixels), rows_per_piece * line):
-                yield self.writer.add_rows(bytes(pixels[start : start + rows_per_piece * line]))
-        yield self.writer.finish()
 
 
 def _read_until_image_data(reader: ChunkReader, info: PngInfo) -> tuple[bytes | None, bytes | None, int]:
     """Read the chunks between IHDR and the first IDAT; returns (palette, transparency, IDAT length)."""
-    palette = transparency = None
+    palette: bytes | None = None
+    transparency: bytes | None = None
     while True:
         chunk_type, length = reader.next_header()
         if chunk_type == b"IDAT":
@@ -141,13 +39,13 @@ def _read_until_image_data(reader: ChunkReader, info: PngInfo) -> tuple[bytes | 
                 raise InvalidImage("chunk_order", "PLTE must come before tRNS")
             if length > 768:
                 raise InvalidImage("bad_palette", f"PLTE length {length} exceeds 768 (256 entries)")
-            palette = validate_palette(info, reader.read_payload(chunk_type, length))
+            palette = validate_palette(info, bytes(reader.read_payload(chunk_type, length)))
         elif chunk_type == b"tRNS":
             if transparency is not None:
                 raise InvalidImage("chunk_order", "the image has more than one tRNS chunk")
             if length > 256:
                 raise InvalidImage("bad_transparency", f"tRNS length {length} exceeds 256")
-            transparency = validate_transparency(info, reader.read_payload(chunk_type, length), palette)
+            transparency = validate_transparency(info, bytes(reader.read_payload(chunk_type, length)), palette)
         else:
             _skip_other_chunk(reader, chunk_type, length)
 
@@ -173,34 +71,35 @@ def convert_stream(
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
     max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> Iterator[bytes]:
-    """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced.
-    Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    """Convert a PNG given as an iterable of byte pieces; yields the gray PNG as it is produced (never
+    an empty piece). Raises InvalidImage (possibly after some output was yielded — discard it then)."""
+    for piece in _translated(_convert_pieces(chunks, max_pixels, max_decompressed_bytes, max_dimension)):
+        if piece:
+            yield piece
+
+
+def convert_steps(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_dimension: int = DEFAULT_MAX_DIMENSION,
+) -> Iterator[bytes]:
+    """Convert a whole PNG in memory, yielding after every bounded amount of work (about
+    budget.STEP_BUDGET_US of CPython time, whatever the input): each piece is the output made ready
+    during that step, often b"". b"".join(pieces) == convert(data). Raises InvalidImage like
+    convert_stream. To keep only the result, with convert()'s memory bound, use Conversion."""
+    return _translated(_convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension))
+
+
+def _translated(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """`pieces` with MemoryError reported as InvalidImage("too_large"): within the limits memory use is
+    bounded, but a host may still have less (e.g. an image with extremely long rows); that is an input
+    too large for this host, not a crash."""
     try:
-        yield from _convert_pieces(chunks, max_pixels, max_decompressed_bytes, max_dimension)
+        yield from pieces
     except MemoryError:
-        # Within the limits memory use is bounded, but a host may still have less (e.g. an image
-        # with extremely long rows); that is an input too large for this host, not a crash.
         raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
-    finally:
-        release_row_caches()
-
-
-# Per-row-length constants (big-int lane masks) are cached while an image is converted, where
-# the same row lengths repeat. They are as large as the rows, so they are released when the
-# conversion ends: a long-lived process (a Worker isolate) must not keep them per width seen.
-_ROW_LENGTH_CACHES = (
-    swar.lane_masks,
-    luma.luma_lane_constants,
-    writer.first_pixel_cleared_mask,
-    wavefront.repeated_pattern,
-    wavefront.paeth_lane_constants,
-)
-
-
-def release_row_caches() -> None:
-    """Drop the cached per-row-length constants (done at the end of every conversion)."""
-    for cached in _ROW_LENGTH_CACHES:
-        cached.cache_clear()
 
 
 def _convert_pieces(
@@ -208,7 +107,7 @@ def _convert_pieces(
     max_pixels: int,
     max_decompressed_bytes: int,
     max_dimension: int,
-    on_size_estimate=None,
+    on_size_estimate: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
     """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
     source = ByteSource(chunks)
@@ -219,7 +118,7 @@ def _convert_pieces(
         raise InvalidImage("chunk_order", f"the first chunk must be IHDR, found {chunk_type.decode()!r}")
     if length != 13:
         raise InvalidImage("bad_header", f"IHDR must be 13 bytes long, found {length}")
-    info = parse_ihdr(reader.read_payload(chunk_type, length))
+    info = parse_ihdr(bytes(reader.read_payload(chunk_type, length)))
     if info.width * info.height > max_pixels:
         raise InvalidImage(
             "too_large",
@@ -236,16 +135,21 @@ def _convert_pieces(
         )
     palette, transparency, length = _read_until_image_data(reader, info)
 
-    decoder = ImageDecoder(info, palette, transparency, on_size_estimate)
+    meter = WorkMeter()
+    decoder = ImageDecoder(info, palette, transparency, meter, on_size_estimate)
     inflater = BoundedInflater(raw_size)
     yield decoder.writer.header()
     chunk_type = b"IDAT"
     while chunk_type == b"IDAT":  # spec 5.6: IDAT chunks are consecutive
         for piece in reader.iter_verified_payload(chunk_type, length):
+            meter.spent += (CRC_US_PER_BYTE + INFLATE_US_PER_BYTE) * len(piece) if piece else CRC_PIECE_US
             for inflated in inflater.feed(piece):
-                ready = decoder.feed(inflated)
-                if ready:
-                    yield ready
+                meter.spent += INFLATE_US_PER_BYTE * len(inflated)
+                yield from decoder.feed(inflated)
+                if meter.due:
+                    yield decoder.take_output()
+            if meter.due:
+                yield decoder.take_output()
         chunk_type, length = reader.next_header()
     while chunk_type != b"IEND":
         _skip_other_chunk(reader, chunk_type, length)
@@ -257,34 +161,61 @@ def _convert_pieces(
     yield from decoder.finish()
 
 
+CRC_PIECE_US = CRC_US_PER_BYTE * CRC_PIECE_BYTES
+
+# convert() never reserves more than the input's size plus this for its output (see convert()).
 RESERVATION_SLACK_BYTES = 1 << 20
 
 
-class _PresizedOutput:
-    """The output of convert() in one buffer, reserved once from the writer's size estimate and
-    shrunk at the end. Joining a list of pieces (or growing a buffer) would need twice the output
-    size at the end, which is what bounds the wasm heap in Pyodide; BytesIO.getvalue() hands its
-    buffer over without a copy."""
+class Conversion:
+    """A conversion of a whole PNG in memory that advances one bounded step at a time, so that a host
+    serving other work (a Worker isolate) can hand control back between steps:
 
-    def __init__(self) -> None:
-        self._buffer = io.BytesIO()
+        conversion = Conversion(data, max_pixels=...)
+        while not conversion.step():
+            await pause()  # whatever lets the host's event loop run
+        gray = conversion.result()
 
-    def reserve(self, size: int) -> None:
-        """Grow the buffer once to `size` bytes (no-op if already past it)."""
-        position = self._buffer.tell()
-        if size > position:
-            self._buffer.seek(size - 1)
-            self._buffer.write(b"\0")  # grows the buffer once, to `size`
-            self._buffer.seek(position)
+    Each step() does about budget.STEP_BUDGET_US of CPython work whatever the input (see convert_steps);
+    the output goes into one buffer reserved up front, so memory is bounded as for convert()."""
 
-    def write(self, piece: bytes) -> None:
-        """Append a piece of output."""
-        self._buffer.write(piece)
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_dimension: int = DEFAULT_MAX_DIMENSION,
+    ) -> None:
+        self._output = PresizedOutput()
+        # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
+        # more than the input itself (gray output of real images is smaller than their input).
+        reservation_cap = len(data) + RESERVATION_SLACK_BYTES
 
-    def getvalue(self) -> bytes:
-        """Everything written, as bytes, without copying the buffer."""
-        self._buffer.truncate(self._buffer.tell())
-        return self._buffer.getvalue()
+        def reserve(estimate: int) -> None:
+            self._output.reserve(min(estimate, reservation_cap))
+
+        self._pieces = _translated(_convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension, reserve))
+        self.done = False
+
+    def step(self) -> bool:
+        """Do one bounded step of the work; returns True once the conversion has finished (then call
+        result()). Raises InvalidImage for a bad input, after which the conversion is over."""
+        if not self.done:
+            try:
+                self._output.write(next(self._pieces))
+            except StopIteration:
+                self.done = True
+            except InvalidImage:
+                self.done = True
+                raise
+        return self.done
+
+    def result(self) -> bytes:
+        """The gray PNG (call once step() has returned True)."""
+        if not self.done:
+            raise RuntimeError("the conversion has not finished: call step() until it returns True")
+        return self._output.getvalue()
 
 
 def convert(
@@ -295,19 +226,9 @@ def convert(
     max_dimension: int = DEFAULT_MAX_DIMENSION,
 ) -> bytes:
     """Convert a whole PNG in memory to an 8-bit gray (or gray+alpha) PNG of the same size."""
-    output = _PresizedOutput()
-    # The estimate comes from IHDR, which a tiny hostile file can inflate: never reserve much
-    # more than the input itself (gray output of real images is smaller than their input).
-    reservation_cap = len(data) + RESERVATION_SLACK_BYTES
-
-    def reserve(estimate: int) -> None:
-        output.reserve(min(estimate, reservation_cap))
-
-    try:
-        for piece in _convert_pieces((data,), max_pixels, max_decompressed_bytes, max_dimension, reserve):
-            output.write(piece)
-    except MemoryError:
-        raise InvalidImage("too_large", "converting this image needs more memory than is available") from None
-    finally:
-        release_row_caches()
-    return output.getvalue()
+    conversion = Conversion(
+        data, max_pixels=max_pixels, max_decompressed_bytes=max_decompressed_bytes, max_dimension=max_dimension
+    )
+    while not conversion.step():
+        pass
+    return conversion.result()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .errors import InvalidImage
 from .header import PngInfo
-from .luma import luma
+from .luma import Luma
 
 Planes = tuple[bytes, bytes | None]  # (gray, alpha or None)
 
@@ -20,7 +20,10 @@ def _unpack_table(bit_depth: int, value_of: Callable[[int], int]) -> list[bytes]
 
 
 def _unpack(rows: list[bytes], width: int, table: list[bytes]) -> bytes:
-    """Apply an unpack table to each row, dropping the padding samples at the end of each row."""
+    """Apply an unpack table to each row, dropping the padding samples at the end of each row
+    (a C-speed map over bytes instead of a shift per sample). Reference twin:
+    grayscale_reference.unpack_samples (test_unpack_matches_reference); justified by the palette images
+    optimisers reduce to 1-4 bits (benchmark rows optipng-palette-*)."""
     lookup = table.__getitem__
     return b"".join([b"".join(map(lookup, row))[:width] for row in rows])
 
@@ -28,7 +31,9 @@ def _unpack(rows: list[bytes], width: int, table: list[bytes]) -> bytes:
 def _alpha_where_key(samples: bytes, sample_bytes: int, key: bytes) -> bytes:
     """0 where a pixel's `sample_bytes` bytes equal `key`, else 255 (tRNS for colour types 0/2, spec 11.3.2.1).
     Each byte position contributes a 0/1 flag per pixel lane; the flag sum (<= 6) stays inside
-    its byte lane, and equals sample_bytes exactly when every byte matched."""
+    its byte lane, and equals sample_bytes exactly when every byte matched. Reference twin:
+    grayscale_reference.alpha_where_key (test_alpha_where_key_matches_reference); justified by the
+    tRNS images of PngSuite (tbrn2c08 ...), where a per-pixel comparison was the slowest step."""
     pixel_count = len(samples) // sample_bytes
     matches = 0
     for k in range(sample_bytes):
@@ -44,9 +49,13 @@ class SampleConverter:
     def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None) -> None:
         self.info = info
         self.has_alpha = info.has_alpha or transparency is not None
-        self._palette = palette
         self._transparency = transparency
-        self._key = self._transparency_key() if transparency is not None and info.color_type in (0, 2) else None
+        self._key = (
+            _transparency_key(info, transparency) if transparency is not None and info.color_type in (0, 2) else None
+        )
+        # 16-bit samples that reach here are whole (only kept when tRNS needs them): high bytes at 0, 2, 4.
+        self._luma = Luma(3) if info.bit_depth == 8 else Luma(6, green_at=2, blue_at=4)
+        self._luma_alpha = Luma(4) if info.bit_depth == 8 else Luma(8, green_at=2, blue_at=4)
         planes_by_color_type = {
             0: self._gray,
             2: self._truecolour,
@@ -56,22 +65,13 @@ class SampleConverter:
         }
         self.convert: Callable[[list[bytes], int], Planes] = planes_by_color_type[info.color_type]
         if info.color_type == 3:
-            self._build_palette_tables()
+            if palette is None:  # the pipeline refuses colour type 3 without PLTE before this
+                raise InvalidImage("missing_palette", "a palette image (colour type 3) needs a PLTE chunk")
+            self._build_palette_tables(palette)
         elif info.color_type == 0 and info.bit_depth < 8:
             scale = 255 // ((1 << info.bit_depth) - 1)
             self._gray_table = _unpack_table(info.bit_depth, lambda v: v * scale)
             self._raw_table = _unpack_table(info.bit_depth, lambda v: v)
-
-    def _transparency_key(self) -> bytes | None:
-        """The tRNS colour as it appears in decoded samples (spec 11.3.2.1: 2-byte values per channel,
-        compared at the image's own bit depth); None if no pixel can ever match it."""
-        info = self.info
-        values = [int.from_bytes(self._transparency[i : i + 2], "big") for i in range(0, len(self._transparency), 2)]
-        if any(v >= 1 << info.bit_depth for v in values):
-            return None
-        if info.bit_depth == 16:
-            return b"".join(v.to_bytes(2, "big") for v in values)
-        return bytes(values)
 
     def _alpha_for_key(self, raw_samples: bytes, sample_bytes: int) -> bytes:
         if self._key is None:
@@ -93,12 +93,8 @@ class SampleConverter:
 
     def _truecolour(self, rows: list[bytes], width: int) -> Planes:
         strip = b"".join(rows)
-        if self.info.bit_depth == 8:
-            gray = luma(strip, 3)
-            sample_bytes = 3
-        else:  # full 16-bit samples (only kept when tRNS needs them): high bytes at 0, 2, 4
-            gray = luma(strip, 6, green_at=2, blue_at=4)
-            sample_bytes = 6
+        sample_bytes = 3 if self.info.bit_depth == 8 else 6
+        gray = self._luma(strip)
         return gray, (self._alpha_for_key(strip, sample_bytes) if self._transparency is not None else None)
 
     def _gray_alpha(self, rows: list[bytes], width: int) -> Planes:
@@ -109,16 +105,13 @@ class SampleConverter:
 
     def _truecolour_alpha(self, rows: list[bytes], width: int) -> Planes:
         strip = b"".join(rows)
-        if self.info.bit_depth == 8:
-            return luma(strip, 4), strip[3::4]
-        return luma(strip, 8, green_at=2, blue_at=4), strip[6::8]
+        return self._luma_alpha(strip), (strip[3::4] if self.info.bit_depth == 8 else strip[6::8])
 
-    def _build_palette_tables(self) -> None:
+    def _build_palette_tables(self, palette: bytes) -> None:
         """Per-index gray and alpha as 256-byte translate tables. Indices past the palette decode as
         black (as Pillow and libpng do) rather than failing the whole image."""
-        palette = self._palette
         entries = len(palette) // 3
-        gray = luma(palette, 3) + bytes(256 - entries)
+        gray = Luma(3)(palette) + bytes(256 - entries)
         alpha = (self._transparency or b"") + b"\xff" * (256 - len(self._transparency or b""))
         self._index_gray = gray
         self._index_alpha = alpha
@@ -129,6 +122,17 @@ class SampleConverter:
         indices = _unpack(rows, width, self._raw_table) if self.info.bit_depth < 8 else b"".join(rows)
         alpha = indices.translate(self._index_alpha) if self._transparency is not None else None
         return indices.translate(self._index_gray), alpha
+
+
+def _transparency_key(info: PngInfo, transparency: bytes) -> bytes | None:
+    """The tRNS colour as it appears in decoded samples (spec 11.3.2.1: 2-byte values per channel,
+    compared at the image's own bit depth); None if no pixel can ever match it."""
+    values = [int.from_bytes(transparency[i : i + 2], "big") for i in range(0, len(transparency), 2)]
+    if any(v >= 1 << info.bit_depth for v in values):
+        return None
+    if info.bit_depth == 16:
+        return b"".join(v.to_bytes(2, "big") for v in values)
+    return bytes(values)
 
 
 def validate_palette(info: PngInfo, payload: bytes) -> bytes:

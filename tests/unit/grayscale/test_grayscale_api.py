@@ -133,12 +133,12 @@ def test_package_is_platform_free_and_stdlib_only():
 
 def test_memory_exhaustion_is_reported_as_too_large(monkeypatch):
     """A host with less memory than the limits allow must still see InvalidImage, not MemoryError."""
-    from grayscale import pipeline
+    from grayscale.decoder import ImageDecoder
 
     def exhausted(self, data):
         raise MemoryError
 
-    monkeypatch.setattr(pipeline.ImageDecoder, "feed", exhausted)
+    monkeypatch.setattr(ImageDecoder, "feed", exhausted)
     with pytest.raises(InvalidImage) as caught:
         convert(pillow_png("RGB"))
     assert caught.value.code == "too_large"
@@ -146,9 +146,9 @@ def test_memory_exhaustion_is_reported_as_too_large(monkeypatch):
 
 @pytest.mark.parametrize("reserved", [0, 1, 10, 35, 36, 37, 1000])
 def test_presized_output_is_exact_whatever_the_estimate(reserved):
-    from grayscale.pipeline import _PresizedOutput
+    from grayscale.output_buffer import PresizedOutput
 
-    output = _PresizedOutput()
+    output = PresizedOutput()
     output.write(b"header")
     output.reserve(reserved)
     for piece in (b"abc" * 5, b"", b"xyz" * 5):
