@@ -1,15 +1,17 @@
-"""The queue consumer's work (spec: API.md, "Processing"): one message, one job.
+"""The queue consumer's work (spec: API.md, "Processing"): one message, one task — one operation
+on one job's upload. A task's retries, failure and dead-lettering are its own: no other task of
+the job is retried, failed or delayed by them.
 
-Delivery is at least once, so every step is idempotent: a terminal job is acknowledged
-without work, a redelivered job is redone into the same result key, and the guarded
-transitions keep a cancelled or finished job from ever moving. Imports nothing platform.
+Delivery is at least once, so every step is idempotent: a terminal task is acknowledged without
+work, a redelivered task is redone into the same result key, and the guarded transitions keep a
+cancelled or finished task from ever moving. Imports nothing platform.
 """
 
 import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import grayscale
@@ -17,15 +19,19 @@ import grayscale
 from ..config import Settings
 from ..logs import log_event, user_hash
 from .failures import FailureCode
-from .model import ImageInfo, original_key, result_key
+from .messages import TaskRef, task_of
+from .model import Job, TaskResult, original_key
+from .operations import OPERATIONS, Operation, OperationSpec, Work
 from .ports import BlobStore
-from .states import JobStatus
+from .states import TaskStatus
 from .store import JobStore, TransitionRejected
 
 # Backoff for transient failures: 2 s, 4 s, 8 s … capped, plus up to 1 s of jitter so that a
 # burst of failures does not come back as a burst.
 RETRY_BASE_SECONDS = 2
 RETRY_MAX_SECONDS = 300
+
+Pause = Callable[[], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,7 @@ def retry_delay(attempt: int, *, jitter: Callable[[], float] = random.random) ->
 
 
 class PermanentFailure(Exception):
-    """Retrying cannot help: the job fails at once with this error code."""
+    """Retrying cannot help: the task fails at once with this error code."""
 
     def __init__(self, code: FailureCode, message: str):
         super().__init__(message)
@@ -57,10 +63,17 @@ class PermanentFailure(Exception):
         self.message = message
 
 
-def job_id_of(body: object) -> str | None:
-    """The job id of a queue message body `{"jobId": …}`, or None for a malformed body."""
-    job_id = body.get("jobId") if isinstance(body, dict) else None
-    return job_id if isinstance(job_id, str) and job_id else None
+async def asyncio_turn() -> None:
+    """The default pause between steps: one turn of the asyncio loop."""
+    await asyncio.sleep(0)
+
+
+async def run_work(work: Work, pause: Pause) -> bytes:
+    """Run an operation's bounded steps to the end, awaiting `pause()` between two steps, so that
+    the isolate serves other events meanwhile; returns its result."""
+    while not work.step():
+        await pause()
+    return work.result()
 
 
 class JobProcessor:
@@ -71,62 +84,68 @@ class JobProcessor:
         settings: Settings,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        convert: Callable[..., bytes] = grayscale.convert,
+        pause: Pause = asyncio_turn,
+        registry: Mapping[Operation, OperationSpec] = OPERATIONS,
     ):
         self.store = store
         self.blobs = blobs
         self.settings = settings
         self.sleep = sleep
-        self.convert = convert
+        self.pause = pause
+        self.registry = registry
+
+    async def _job_of(self, ref: TaskRef, body: object) -> Job | None:
+        """The task's job, giving a job recorded before fan-out its grayscale task first."""
+        job = await self.store.get(ref.job_id)
+        legacy = isinstance(body, dict) and "operation" not in body
+        if legacy and job is not None and not job.tasks and await self.store.adopt_job_without_tasks(ref.job_id):
+            job = await self.store.get(ref.job_id)
+        return job
 
     async def process(self, body: object, attempt: int) -> Decision:
         """Handle one delivery from the job queue."""
-        job_id = job_id_of(body)
-        if job_id is None:
+        ref = task_of(body)
+        if ref is None:
             log_event("job.bad_message", body=repr(body)[:200])
             return ACK
-        job = await self.store.get(job_id)
-        if job is None or job.status.is_terminal:
+        fields = {"job_id": ref.job_id, "operation": ref.operation.value}
+        job = await self._job_of(ref, body)
+        task = job.task(ref.operation) if job else None
+        if job is None or task is None or task.status.is_terminal:
             # Deleted, or already finished by an earlier delivery: nothing to do.
-            log_event("job.skipped", job_id=job_id, status=job.status.value if job else "deleted")
+            log_event("job.skipped", **fields, status=task.status.value if task else "deleted")
             return ACK
         try:
-            job = await self.store.start_attempt(job_id)
+            task = await self.store.start_task(ref)
         except TransitionRejected:
             return ACK  # became terminal (cancelled) in between
         started = time.perf_counter()
         user = user_hash(job.owner)
-        log_event("job.started", job_id=job_id, user=user, attempt=job.attempts)
+        log_event("job.started", **fields, user=user, attempt=task.attempts)
         try:
-            await self._convert(job_id, job.original.width, job.original.height)
+            await self._run(ref, job)
         except PermanentFailure as failure:
-            await self._fail(job_id, failure.code, failure.message)
-            log_event(
-                "job.failed", job_id=job_id, user=user, code=failure.code, duration_ms=_ms(started), outcome="failed"
-            )
+            with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays
+                await self.store.fail_task(ref, failure.code, failure.message)
+            log_event("job.failed", **fields, user=user, code=failure.code, duration_ms=_ms(started), outcome="failed")
             return ACK
         except TransitionRejected:
             # Another delivery of the same message finished first (at-least-once delivery), or
             # the job was cancelled meanwhile. Both wrote the same result key: drop the object
-            # only if no completed job points at it.
-            current = await self.store.get(job_id)
-            if current is None or current.status is not JobStatus.COMPLETED:
-                await self.blobs.delete(result_key(job_id))
-            log_event(
-                "job.superseded",
-                job_id=job_id,
-                user=user,
-                status=current.status.value if current else "deleted",
-                outcome="superseded",
-            )
+            # only if no completed task points at it.
+            current = await self.store.get_task(ref)
+            if current is None or current.status is not TaskStatus.COMPLETED:
+                await self.blobs.delete(self.registry[ref.operation].result_key(ref.job_id))
+            status = current.status.value if current else "deleted"
+            log_event("job.superseded", **fields, user=user, status=status, outcome="superseded")
             return ACK
         except Exception as error:  # noqa: BLE001 — transient: record it, let the broker redeliver
             message = f"{type(error).__name__}: {error}"
-            await self.store.record_error(job_id, FailureCode.PROCESSING_FAILED, message)
+            await self.store.record_task_error(ref, FailureCode.PROCESSING_FAILED, message)
             delay = retry_delay(attempt)
             log_event(
                 "job.retry",
-                job_id=job_id,
+                **fields,
                 user=user,
                 attempt=attempt,
                 delay_s=delay,
@@ -135,54 +154,68 @@ class JobProcessor:
                 outcome="retry",
             )
             return Decision(retry_delay=delay)
-        log_event("job.completed", job_id=job_id, user=user, duration_ms=_ms(started), outcome="completed")
+        log_event("job.completed", **fields, user=user, duration_ms=_ms(started), outcome="completed")
         return ACK
 
-    async def _convert(self, job_id: str, width: int, height: int) -> None:
+    async def _run(self, ref: TaskRef, job: Job) -> None:
+        spec = self.registry.get(ref.operation)
+        if spec is None:
+            raise PermanentFailure(
+                FailureCode.PROCESSING_FAILED, f"this deployment cannot run the {ref.operation.value} operation"
+            )
         delay = self.settings.processing_delay_seconds
         if delay:
             await self.sleep(delay)
-        original = await self.blobs.get(original_key(job_id))
+        original = await self.blobs.get(original_key(ref.job_id))
         if original is None:
             raise PermanentFailure(FailureCode.PROCESSING_FAILED, "the original image is no longer stored")
         try:
-            gray = self.convert(original.data, max_pixels=self.settings.max_pixels)
+            output = await run_work(spec.start(original.data, self.settings), self.pause)
         except grayscale.InvalidImage as error:
             raise PermanentFailure(FailureCode.INVALID_IMAGE, f"the image cannot be decoded: {error}") from None
-        key = result_key(job_id)
-        await self.blobs.put(key, gray, content_type="image/png", metadata={"job_id": job_id})
+        del original
+        width = height = None
+        if spec.is_image:
+            info = grayscale.probe(output)
+            width, height = info.width, info.height
+        key = spec.result_key(ref.job_id)
+        await self.blobs.put(
+            key, output, content_type=spec.content_type, metadata={"job_id": ref.job_id, "operation": spec.operation}
+        )
         if delay:
             await self.sleep(delay)
-        await self.store.complete(job_id, key, ImageInfo(len(gray), width, height))
-
-    async def _fail(self, job_id: str, code: FailureCode, message: str) -> None:
-        with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays
-            await self.store.fail(job_id, code, message)
+        await self.store.complete_task(ref, TaskResult(key, len(output), spec.content_type, width, height))
 
     async def dead_letter(self, body: object) -> Decision:
-        """Handle a message that exhausted its retries: the job fails for good."""
-        job_id = job_id_of(body)
-        if job_id is None:
+        """Handle a message that exhausted its retries: its task fails for good (the job's other
+        tasks go on)."""
+        ref = task_of(body)
+        if ref is None:
             log_event("job.bad_message", queue="dead_letter", body=repr(body)[:200])
             return ACK
-        job = await self.store.get(job_id)
-        if job is None or job.status.is_terminal:
+        job = await self.store.get(ref.job_id)
+        task = job.task(ref.operation) if job else None
+        if job is None or task is None or task.status.is_terminal:
             return ACK
-        last = job.error_message or "no error was recorded"
-        await self._fail(
-            job_id,
-            FailureCode.PROCESSING_FAILED,
-            f"processing failed after {job.attempts} attempts; last error: {last}",
-        )
-        # An attempt may have stored the result and then failed to record it: a failed job
+        last = task.error_message or "no error was recorded"
+        with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays
+            await self.store.fail_task(
+                ref,
+                FailureCode.PROCESSING_FAILED,
+                f"processing failed after {task.attempts} attempts; last error: {last}",
+            )
+        # An attempt may have stored the result and then failed to record it: a failed task
         # keeps no result object.
-        await self.blobs.delete(result_key(job_id))
+        spec = self.registry.get(ref.operation)
+        if spec is not None:
+            await self.blobs.delete(spec.result_key(ref.job_id))
         log_event(
             "job.failed",
-            job_id=job_id,
+            job_id=ref.job_id,
+            operation=ref.operation.value,
             user=user_hash(job.owner),
             code=FailureCode.PROCESSING_FAILED,
-            attempts=job.attempts,
+            attempts=task.attempts,
             outcome="dead_lettered",
         )
         return ACK
