@@ -32,21 +32,20 @@ def task_resource(job: Job, task: Task) -> dict[str, object]:
 
 
 def _job_error(job: Job) -> dict[str, object] | None:
-    """A failed job's error: the code of its first failed task, a message naming every failed
-    task (a job of one task keeps that task's message as it is), and their operations."""
+    """A failed job's error: the code and message of its first failed task, the message naming
+    every failed task and every completed one (a job of one task keeps its task's message as it
+    is), and the failed operations. Each task's own error is in its resource."""
     if job.status is not JobStatus.FAILED:
         return None
     failed = [task for task in job.tasks if task.status is TaskStatus.FAILED]
     if not failed:  # (cannot happen: a job fails only when a task did)
         return {"code": "processing_failed", "message": "processing failed", "tasks": []}
-    if len(job.tasks) == 1:
-        message = failed[0].error_message or ""
-    else:
-        names = ", ".join(task.operation.value for task in failed)
-        details = "; ".join(f"{task.operation.value}: {task.error_message}" for task in failed)
+    message = failed[0].error_message or "processing failed"
+    if len(job.tasks) > 1:
+        names = " and ".join(task.operation.value for task in failed)
         done = [task.operation.value for task in job.tasks if task.status is TaskStatus.COMPLETED]
-        kept = f" The results of {', '.join(done)} are kept." if done else ""
-        message = f"{len(failed)} of {len(job.tasks)} tasks failed ({names}). {details}.{kept}"
+        kept = f"; {' and '.join(done)} completed and kept" if done else ""
+        message = f"{message} ({names} failed{kept})"
     return {"code": failed[0].error_code, "message": message, "tasks": [task.operation.value for task in failed]}
 
 

@@ -13,6 +13,7 @@ from imagejobs.api.app import handle_request
 from imagejobs.api.http import HttpRequest
 from imagejobs.config import Settings
 from imagejobs.identity import AccessKeyCache, Authenticator
+from imagejobs.jobs.operations import Operation
 from imagejobs.jobs.uploads import Upload
 
 from .images import header_only_png, png
@@ -309,6 +310,34 @@ def test_cancel_stops_the_unfinished_tasks_and_keeps_a_finished_result(run, serv
     assert _process(run, service, body, "metadata").ack  # its message comes later: no work
     _, after = call(run, service, get(f"/api/jobs/{job_id}"))
     assert after["job"]["tasks"][1]["status"] == "cancelled"
+
+
+def test_a_failed_job_names_its_failed_tasks_and_keeps_the_others_results(run, service):
+    from imagejobs.jobs.messages import TaskRef
+
+    _, body = call(run, service, upload_request(png(), operations=["grayscale,thumbnail,metadata"]))
+    job_id = body["job"]["id"]
+    _process(run, service, body, "grayscale")
+    for operation, message in (("thumbnail", "R2 was down"), ("metadata", "too odd")):
+        ref = TaskRef(job_id, Operation(operation))
+        run(service.store.start_task(ref))
+        run(service.store.fail_task(ref, "processing_failed", message))
+    _, current = call(run, service, get(f"/api/jobs/{job_id}"))
+    job = current["job"]
+    assert job["status"] == "failed"
+    assert job["error"] == {
+        "code": "processing_failed",
+        "message": "R2 was down (thumbnail and metadata failed; grayscale completed and kept)",
+        "tasks": ["thumbnail", "metadata"],
+    }
+    assert [t["error"] for t in job["tasks"]] == [
+        None,
+        {"code": "processing_failed", "message": "R2 was down"},
+        {"code": "processing_failed", "message": "too odd"},
+    ]
+    assert job["result"] is not None
+    download, _ = call(run, service, get(f"/api/jobs/{job_id}/result"))
+    assert download.status == 200
 
 
 def test_delete_removes_every_tasks_object(run, service, blobs, db):
