@@ -7,12 +7,14 @@ import math
 import struct
 from collections.abc import Callable
 
+DEFAULT_MAX_SIDE = 256
+
 # Pillow's resample.c works in fixed point with this many fractional bits (32 - 8 - 2).
 RESIZE_PRECISION_BITS = 22
 RESIZE_ROUNDING = 1 << (RESIZE_PRECISION_BITS - 1)
 
 
-def thumbnail_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+def thumbnail_size(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE) -> tuple[int, int]:
     """The size Pillow's Image.thumbnail((max_side, max_side)) gives a width x height image.
 
     An image whose sides both fit is kept as it is. Otherwise the longer side becomes max_side and the

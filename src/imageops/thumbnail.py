@@ -11,12 +11,11 @@ from grayscale.deinterlace import Adam7Canvas
 from .alpha import unpremultiply
 from .box import BoxFilter
 from .decoding import ImageHeader, Limits, SkippingVisitor, walk_png
-from .geometry import reduce_axis, resize_axis, thumbnail_size
+from .geometry import DEFAULT_MAX_SIDE, reduce_axis, resize_axis, thumbnail_size
 from .pixels import PixelExpander
 from .png_writer import PngWriter
 from .steps import Stepper
 
-DEFAULT_MAX_SIDE = 256
 MAX_SIDE_RANGE = (1, 4096)  # an output is at most 4096 x 4096 (its Adam7 canvas, if kept, 64 MB)
 CANVAS_PIECE_BYTES = 1 << 16  # a kept-size Adam7 image is written out this much at a time
 
