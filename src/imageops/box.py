@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from grayscale.budget import WorkMeter
 
-from .alpha import Premultiplier
+from .alpha import SplitPremultiplier
 from .geometry import RESIZE_PRECISION_BITS, RESIZE_ROUNDING, BoxAxis, reduce_multiplier, resize_coefficient
 from .lanes import LaneGather, lane_ones, lane_width_for, widen, window_sums
 
@@ -169,9 +169,8 @@ def resize_vertical_first(columns: BoxAxis, rows: BoxAxis) -> bool:
 class BoxFilter:
     """Downscales 8-bit pixel rows of `channels` samples from columns.in_size x rows.in_size to
     columns.out_size x rows.out_size. Rows arrive as strips of one band of one pass (add_strip), in data
-    order; finished output rows (8-bit, premultiplied if `premultiplied`) come out of take_rows() in
-    order, as soon as everything they average has arrived. Alpha images are premultiplied first, as
-    Pillow does.
+    order; finished output rows come out of take_rows() in order, as soon as everything they average
+    has arrived (premultiplying alpha, if any, is PremultipliedBoxFilter's).
 
     Three orders of work, as Pillow's arithmetic requires:
     - exact (reduce()): sums down each run of rows, then along each run of columns, one rounding;
@@ -190,7 +189,6 @@ class BoxFilter:
         channels: int,
         passes: list[tuple[int, int, int, int, int, int]],
         exact: bool,
-        premultiplied: bool,
         meter: WorkMeter,
     ) -> None:
         self.columns = columns
@@ -216,7 +214,6 @@ class BoxFilter:
             self.width = lane_width_for(255 * (run_y if self.vertical_first else run_x))
             largest = max(255 * run * resize_coefficient(run) for run in columns.lengths() | rows.lengths())
             self.out_width = max(4, lane_width_for(largest + RESIZE_ROUNDING))
-        self._premultiplier = Premultiplier(channels, self.width) if premultiplied else None
         self._carries = [[_Carry() for _ in range(self.band_count)] for _ in passes]
         self._row_lanes = columns.out_size * channels
         self._row_ones = lane_ones(self._row_lanes, self.out_width)
@@ -251,16 +248,14 @@ class BoxFilter:
     def add_strip(self, pass_index: int, first_row: int, band_index: int, pixels: bytes, rows: int) -> None:
         """`rows` consecutive rows of pass `pass_index` from its row `first_row`, restricted to one band:
         band.pixels 8-bit pixels per row (possibly none)."""
-        band = self.bands[pass_index][band_index]
-        value = 0
-        if band.pixels:
-            value = widen(pixels, self.width)
-            if self._premultiplier is not None:
-                value = self._premultiplier(value, rows * band.pixels)
-                self.meter.spent += PREMULTIPLY_US_PER_BYTE * len(pixels)
-            self.meter.spent += BOX_US_PER_BYTE * len(pixels)
+        value = widen(pixels, self.width) if pixels else 0
+        self.meter.spent += BOX_US_PER_BYTE * len(pixels)
+        self.add_lanes(pass_index, first_row, band_index, value, rows)
+
+    def add_lanes(self, pass_index: int, first_row: int, band_index: int, value: int, rows: int) -> None:
+        """add_strip with the samples already widened into lanes of self.width bytes."""
         if self.vertical_first:
-            if band.pixels:
+            if self.bands[pass_index][band_index].pixels:
                 self._rows_first(pass_index, band_index, first_row, rows, value)
         else:
             self._columns_first(pass_index, band_index, first_row, rows, value)
@@ -545,3 +540,48 @@ def relane(value: int, lanes: int, width: int, new_width: int) -> bytes:
     for k in range(min(width, new_width)):
         out[k::new_width] = raw[k::width]
     return bytes(out)
+
+
+class PremultipliedBoxFilter:
+    """A BoxFilter for pixels with alpha (gray+alpha or RGBA), premultiplied as Pillow does around
+    reduce() and resize(): each strip is split into its even and odd samples (alpha.SplitPremultiplier),
+    each half is box-filtered on its own (a BoxFilter of channels / 2 samples: sums never mix samples),
+    and the output rows are interleaved back. The rows that come out are still premultiplied."""
+
+    def __init__(
+        self,
+        columns: BoxAxis,
+        rows: BoxAxis,
+        channels: int,
+        passes: list[tuple[int, int, int, int, int, int]],
+        exact: bool,
+        meter: WorkMeter,
+    ) -> None:
+        self.meter = meter
+        self._split = SplitPremultiplier(channels)
+        self._halves = [BoxFilter(columns, rows, channels // 2, passes, exact, meter) for _ in range(2)]
+        self.bands = self._halves[0].bands
+
+    def add_strip(self, pass_index: int, first_row: int, band_index: int, pixels: bytes, rows: int) -> None:
+        count = rows * self.bands[pass_index][band_index].pixels
+        halves = self._split(pixels, count) if count else (0, 0)
+        self.meter.spent += (BOX_US_PER_BYTE + PREMULTIPLY_US_PER_BYTE) * len(pixels)
+        lanes = count * self._split.channels // 2
+        for half, value in zip(self._halves, halves, strict=True):
+            if half.width != 2 and value:
+                value = int.from_bytes(relane(value, lanes, 2, half.width), "little")
+            half.add_lanes(pass_index, first_row, band_index, value, rows)
+
+    def take_rows(self) -> list[bytes]:
+        even_rows, odd_rows = (half.take_rows() for half in self._halves)
+        rows = []
+        for even, odd in zip(even_rows, odd_rows, strict=True):
+            row = bytearray(2 * len(even))
+            row[0::2] = even
+            row[1::2] = odd
+            rows.append(bytes(row))
+        return rows
+
+    @property
+    def done(self) -> bool:
+        return self._halves[0].done

@@ -9,7 +9,7 @@ from grayscale.budget import CONVERT_US_PER_BYTE, WorkMeter
 from grayscale.deinterlace import Adam7Canvas
 
 from .alpha import unpremultiply
-from .box import BoxFilter
+from .box import BoxFilter, PremultipliedBoxFilter
 from .decoding import ImageHeader, Limits, SkippingVisitor, walk_png
 from .geometry import DEFAULT_MAX_SIDE, reduce_axis, resize_axis, thumbnail_size
 from .pixels import PixelExpander
@@ -41,15 +41,14 @@ class ThumbnailSink:
         width, height = thumbnail_size(info.width, info.height, self.max_side)
         self.size = (width, height)
         self._writer = PngWriter(width, height, self.format, self.meter)
-        self._filter: BoxFilter | None = None
+        self._filter: BoxFilter | PremultipliedBoxFilter | None = None
         self._canvas: Adam7Canvas | None = None
         if (width, height) != (info.width, info.height):
             exact = info.width % width == 0 and info.height % height == 0
             columns = reduce_axis(info.width, info.width // width) if exact else resize_axis(info.width, width)
             rows = reduce_axis(info.height, info.height // height) if exact else resize_axis(info.height, height)
-            self._filter = BoxFilter(
-                columns, rows, self.format.channels, self._passes, exact, self.format.has_alpha, self.meter
-            )
+            box = PremultipliedBoxFilter if self.format.has_alpha else BoxFilter
+            self._filter = box(columns, rows, self.format.channels, self._passes, exact, self.meter)
             self._buffer = bytearray()  # the long row being collected, from pass pixel _buffer_from
             self._buffer_from = 0
             self._next_band = 0
