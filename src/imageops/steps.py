@@ -1,0 +1,40 @@
+"""Running a bounded-work generator one step at a time, the way grayscale.Conversion does: each step()
+resumes the work until the WorkMeter says the step's budget is spent. Imports only grayscale."""
+
+from collections.abc import Iterator
+
+from grayscale import InvalidImage
+from grayscale.budget import WorkMeter
+
+
+def translated(work: Iterator[None]) -> Iterator[None]:
+    """`work` with MemoryError reported as InvalidImage("too_large"): within the limits memory use is
+    bounded, but a host may still have less; that is an input too large for this host, not a crash."""
+    try:
+        yield from work
+    except MemoryError:
+        raise InvalidImage("too_large", "processing this image needs more memory than is available") from None
+
+
+class Stepper:
+    """Advances `work` (a generator that yields whenever `meter` is due) one step per step() call."""
+
+    def __init__(self, work: Iterator[None], meter: WorkMeter) -> None:
+        self._work = translated(work)
+        self._meter = meter
+        self.done = False
+
+    def step(self) -> bool:
+        """Do one bounded step; returns True once the work has finished. Raises InvalidImage for a bad
+        input, after which the work is over (further calls return True)."""
+        if not self.done:
+            try:
+                next(self._work)
+            except StopIteration:
+                self.done = True
+            except InvalidImage:
+                self.done = True
+                raise
+            finally:
+                self._meter.reset()
+        return self.done
