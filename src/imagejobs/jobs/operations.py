@@ -1,15 +1,17 @@
 """The operations a job can run on its upload, one task each (spec: API.md, "Tasks"): the registry
 that names them, says where each stores its result and as what, and starts each one's bounded-work
-steps on an original; and the parser of the upload's `operations` form field. Imports the pure
-cores (grayscale, imageops), nothing platform.
+steps on an original (grayscale.Conversion, imageops.Thumbnail, imageops.Metadata); and the parser
+of the upload's `operations` form field. Imports the pure cores, nothing platform.
 """
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, cast
 
 import grayscale
+import imageops
 
 from ..config import Settings
 from ..errors import BadRequest
@@ -55,18 +57,38 @@ class OperationSpec:
         return self.content_type == "image/png"
 
 
+# The cores read any bytes-like input; R2 hands a memoryview, which is not copied again.
+
+
 def _grayscale(data: bytes | memoryview, settings: Settings) -> Work:
-    # The core reads any bytes-like input; R2 hands a memoryview, which is not copied again.
     return grayscale.Conversion(cast(bytes, data), max_pixels=settings.max_pixels)
 
 
-# The registry. An operation missing here is refused at upload (its name is still reserved: the
-# tasks table's CHECK lists every Operation).
+def _thumbnail(data: bytes | memoryview, settings: Settings) -> Work:
+    return imageops.Thumbnail(cast(bytes, data), max_side=settings.thumbnail_max_side, max_pixels=settings.max_pixels)
+
+
+class _MetadataJson:
+    """imageops.Metadata, its report written as compact UTF-8 JSON."""
+
+    def __init__(self, data: bytes | memoryview, settings: Settings) -> None:
+        self._work = imageops.Metadata(cast(bytes, data), max_pixels=settings.max_pixels)
+
+    def step(self) -> bool:
+        return self._work.step()
+
+    def result(self) -> bytes:
+        return json.dumps(self._work.result(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# The registry: every Operation (the tasks table's CHECK lists them; a test checks both agree).
 OPERATIONS: Mapping[Operation, OperationSpec] = {
     spec.operation: spec
     for spec in (
         # `results/` is where grayscale results have always been stored (jobs before fan-out).
         OperationSpec(Operation.GRAYSCALE, "image/png", "results", "png", _grayscale),
+        OperationSpec(Operation.THUMBNAIL, "image/png", "thumbnails", "png", _thumbnail),
+        OperationSpec(Operation.METADATA, "application/json", "metadata", "json", _MetadataJson),
     )
 }
 

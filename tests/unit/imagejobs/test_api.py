@@ -173,37 +173,6 @@ def test_the_same_idempotency_key_and_file_give_the_same_job(run, service, queue
     assert third.status == 409 and c["error"]["code"] == "idempotency_key_reused"
 
 
-class _Echo:
-    """Stand-in work for an operation this branch's registry may not have yet: the input, in one step."""
-
-    def __init__(self, data):
-        self.data = bytes(data)
-
-    def step(self):
-        return True
-
-    def result(self):
-        return self.data
-
-
-@pytest.fixture(autouse=True)
-def every_operation(monkeypatch):
-    """Every operation registered: stand-ins (at the real keys) for those not in the registry."""
-    from imagejobs.jobs.operations import OPERATIONS, Operation, OperationSpec
-
-    stand_ins = {
-        Operation.THUMBNAIL: OperationSpec(
-            Operation.THUMBNAIL, "image/png", "thumbnails", "png", lambda d, s: _Echo(d)
-        ),
-        Operation.METADATA: OperationSpec(
-            Operation.METADATA, "application/json", "metadata", "json", lambda d, s: _Echo(b"{}")
-        ),
-    }
-    for operation, spec in stand_ins.items():
-        if operation not in OPERATIONS:
-            monkeypatch.setitem(OPERATIONS, operation, spec)
-
-
 def test_operations_choose_the_tasks_in_order_without_duplicates(run, service, queue):
     response, body = call(run, service, upload_request(png(), operations=["metadata, grayscale", "metadata"]))
     assert response.status == 202

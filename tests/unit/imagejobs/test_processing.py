@@ -69,6 +69,42 @@ def test_a_job_is_converted_and_completed(service, processor, blobs, run):
     assert result.key == f"results/{job.id}.png" and result.size == len(blobs.objects[result.key][0])
 
 
+def test_all_three_operations_run_for_real(service, store, blobs, run):
+    import io
+    import json
+
+    from PIL import Image
+
+    original = png(300, 150, color=(10, 200, 30))
+    job = submit(service, run, original, operations=(GRAY, THUMB, META))
+    processor = JobProcessor(store, blobs, Settings(thumbnail_max_side=100), sleep=_no_sleep)
+    for operation in (META, THUMB, GRAY):
+        assert run(processor.process(message(job, operation), 1)) == ACK
+    done = run(service.get("a@example.com", job.id))
+    assert done.status is JobStatus.COMPLETED
+    thumb = done.task(THUMB).result
+    assert (thumb.key, thumb.content_type, thumb.width, thumb.height) == (
+        f"thumbnails/{job.id}.png",
+        "image/png",
+        100,
+        50,
+    )
+    image = Image.open(io.BytesIO(blobs.objects[thumb.key][0]))
+    assert image.size == (100, 50) and image.mode == "RGB" and image.getpixel((5, 5)) == (10, 200, 30)
+    meta = done.task(META).result
+    assert (meta.key, meta.content_type, meta.width, meta.height) == (
+        f"metadata/{job.id}.json",
+        "application/json",
+        None,
+        None,
+    )
+    report = json.loads(blobs.objects[meta.key][0])
+    assert (report["width"], report["height"]) == (300, 150)
+    assert report["luma_histogram"]["pixels"] == 300 * 150 and meta.size == len(blobs.objects[meta.key][0])
+    luma = (19595 * 10 + 38470 * 200 + 7471 * 30 + 0x8000) >> 16
+    assert report["luma_histogram"]["bins"][luma] == 300 * 150
+
+
 def test_a_message_from_before_fan_out_means_the_grayscale_task(service, processor, run):
     job = submit(service, run, png(5, 4))
     assert run(processor.process({"jobId": job.id}, 1)) == ACK

@@ -32,6 +32,15 @@ def test_thumbnail_max_side_defaults_to_256_and_takes_1_to_4096():
     assert Settings.from_vars({"THUMBNAIL_MAX_SIDE": "4096"}.get).thumbnail_max_side == 4096
 
 
+def test_the_registry_runs_every_operation_and_thumbnail_max_side_is_the_cores_range():
+    import imageops
+    from imagejobs.config import MAX_THUMBNAIL_MAX_SIDE
+
+    assert list(OPERATIONS) == list(Operation)
+    assert imageops.MAX_SIDE_RANGE == (1, MAX_THUMBNAIL_MAX_SIDE)
+    assert Settings().thumbnail_max_side == imageops.DEFAULT_MAX_SIDE
+
+
 def test_access_mode_is_implied_by_its_configuration():
     values = {"ACCESS_TEAM_DOMAIN": "team.cloudflareaccess.com", "ACCESS_AUD": "aud"}
     assert Settings.from_vars(values.get).auth_mode == "access"
