@@ -103,6 +103,15 @@ def result_keys(tasks: Iterable[Mapping[str, object]]) -> list[str]:
     return keys
 
 
+def send_order(operations: Iterable[Operation]) -> list[Operation]:
+    """The order in which a job's task messages are sent: the thumbnail first (it is quick, and
+    clients preview from it), then the others in registry order. Delivery promises no order, but
+    a queue that is not backed up delivers roughly in this one."""
+    return sorted(
+        operations, key=lambda operation: (operation is not Operation.THUMBNAIL, list(Operation).index(operation))
+    )
+
+
 DEFAULT_OPERATIONS = (Operation.GRAYSCALE,)
 # The form field's bound: far more than every name once, comma-separated, with spaces.
 MAX_OPERATIONS_CHARS = 256

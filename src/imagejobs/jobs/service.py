@@ -10,7 +10,7 @@ from ..errors import BadRequest, IdempotencyKeyReused, InvalidState, NotFound, N
 from ..logs import log_event, user_hash
 from .messages import TaskRef
 from .model import ImageInfo, Job, Task, iso_utc, new_job_id, original_key
-from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation
+from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation, send_order
 from .ports import BlobDownload, BlobStore, JobQueue
 from .states import JobStatus, TaskStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
@@ -94,7 +94,7 @@ class JobService:
         """Send one message per task (one call) and record the send. Neither failure loses the job:
         with no send on record, the recovery cron sends them (again: a duplicate is harmless)."""
         try:
-            await self.queue.send_tasks([TaskRef(job_id, operation) for operation in operations])
+            await self.queue.send_tasks([TaskRef(job_id, operation) for operation in send_order(operations)])
         except Exception as error:  # noqa: BLE001 — the outbox row stays; recovery sends it
             error_text = f"{type(error).__name__}: {error}"
             log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=error_text)
