@@ -147,7 +147,7 @@ export class JobCard {
         label.className = "task-name";
         label.textContent = operationLabel(task.operation);
         const status = document.createElement("span");
-        status.className = "badge task-status";
+        status.className = "task-status";
         item.append(label, status);
         this.tasks.append(item);
         this.taskItems.set(task.operation, item);
