@@ -19,7 +19,7 @@ CREATE TABLE jobs (
     original_width        INTEGER NOT NULL,
     original_height       INTEGER NOT NULL,
     original_sha256       TEXT NOT NULL,
-    -- Since migration 0003 the result, error and outbox columns are the tasks'; these are
+    -- Since migration 0004 the result, error and outbox columns are the tasks'; these are
     -- no longer written (a later migration drops them).
     result_key            TEXT,
     result_size           INTEGER,
@@ -47,10 +47,10 @@ CREATE INDEX jobs_owner_seq ON jobs (owner, seq DESC);
 CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
--- The scan of live jobs (migration 0002; since 0003 it settles jobs after bulk task changes).
+-- The scan of live jobs (migration 0002; since 0004 it settles jobs after bulk task changes).
 CREATE INDEX jobs_live_updated ON jobs (status, updated_at) WHERE status IN ('pending', 'in_progress');
 
--- Tasks (migration 0003): one row per operation of a job, each with its own queue message,
+-- Tasks (migration 0004): one row per operation of a job, each with its own queue message,
 -- status, attempts, error and result; the CHECKs list every operation of jobs/operations.py
 -- and every state of jobs/states.py.
 CREATE TABLE tasks (

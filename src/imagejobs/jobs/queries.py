@@ -18,7 +18,7 @@ def _sql_list(states: Iterable[JobStatus | TaskStatus | str]) -> str:
 
 
 # The states a task (or job) can still leave; every scan of live tasks or jobs names exactly
-# these, as do the partial indexes tasks_live_updated (0003) and jobs_live_updated (0002).
+# these, as do the partial indexes tasks_live_updated (0004) and jobs_live_updated (0002).
 _LIVE = _sql_list(s for s in TaskStatus if not s.is_terminal)
 _LIVE_JOB = _sql_list(s for s in JobStatus if not s.is_terminal)
 
@@ -147,8 +147,8 @@ RECORD_TASK_ERROR = (
 # The outbox: the job's messages have been sent (set once, after the submit's send succeeded).
 MARK_TASKS_ENQUEUED = "UPDATE tasks SET enqueued_at = ? WHERE job_id = ? AND enqueued_at IS NULL"
 
-# A job recorded by a Worker older than migration 0003 (in the minutes between the migration
-# and the deploy) has no task: the consumer gives it its grayscale task, as 0003 did for all.
+# A job recorded by a Worker older than migration 0004 (in the minutes between the migration
+# and the deploy) has no task: the consumer gives it its grayscale task, as 0004 did for all.
 ADOPT_JOB_WITHOUT_TASKS = (
     "INSERT INTO tasks (job_id, operation, status, created_at, updated_at, started_at, completed_at, attempts, "
     "result_key, result_size, result_content_type, result_width, result_height, error_code, error_message, "

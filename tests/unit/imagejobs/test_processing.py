@@ -113,7 +113,7 @@ def test_a_message_from_before_fan_out_means_the_grayscale_task(service, process
 
 def test_a_job_recorded_before_fan_out_gets_its_grayscale_task_and_is_processed(service, processor, db, run):
     job = submit(service, run, png(5, 4))
-    run(db.run("DELETE FROM tasks WHERE job_id = ?", job.id))  # as a Worker older than 0003 left it
+    run(db.run("DELETE FROM tasks WHERE job_id = ?", job.id))  # as a Worker older than 0004 left it
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
     done = run(service.get("a@example.com", job.id))
     assert done.status is JobStatus.COMPLETED and done.operations == (GRAY,)

@@ -1,5 +1,5 @@
 """schema.sql is the migrations applied in order; the CHECKs list exactly the job and task states and
-the operations; migration 0003 turns every existing job into a job with one grayscale task."""
+the operations; migration 0004 turns every existing job into a job with one grayscale task."""
 
 import re
 import sqlite3
@@ -73,9 +73,10 @@ def test_the_live_tasks_index_covers_exactly_the_non_terminal_task_states():
     assert _listed_states(listed) == {s.value for s in TaskStatus if not s.is_terminal}
 
 
-def test_migration_0003_gives_every_existing_job_its_grayscale_task():
-    before, after = MIGRATIONS[:2], MIGRATIONS[2:]
-    assert [m.name for m in after] == ["0003_tasks.sql"]
+def test_migration_0004_gives_every_existing_job_its_grayscale_task():
+    tasks = next(i for i, m in enumerate(MIGRATIONS) if m.name.endswith("_tasks.sql"))
+    before, after = MIGRATIONS[:tasks], MIGRATIONS[tasks:]
+    assert [m.name for m in after] == ["0004_tasks.sql"]
     connection = sqlite3.connect(":memory:")
     connection.row_factory = sqlite3.Row
     connection.executescript("\n".join(m.read_text() for m in before))
