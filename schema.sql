@@ -50,6 +50,9 @@ CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
 -- The scan of live jobs (migration 0002; since 0004 it settles jobs after bulk task changes).
 CREATE INDEX jobs_live_updated ON jobs (status, updated_at) WHERE status IN ('pending', 'in_progress');
 
+-- The cap on a user's unfinished jobs (migration 0003): one entry per unfinished job.
+CREATE INDEX jobs_owner_live ON jobs (owner, status) WHERE status IN ('pending', 'in_progress');
+
 -- Tasks (migration 0004): one row per operation of a job, each with its own queue message,
 -- status, attempts, error and result; the CHECKs list every operation of jobs/operations.py
 -- and every state of jobs/states.py.

@@ -1,7 +1,7 @@
 // Node-side stand-ins for the Worker's bindings. Each call is forwarded to the gateway Worker
 // inside Miniflare, which runs it on the real D1 / R2 / Queue implementation.
 // Class names matter: the `workers` SDK recognises bindings by `constructor.name`
-// (D1Database, R2Bucket, WorkerQueue) and wraps them so that Python gets Python values.
+// (D1Database, R2Bucket, WorkerQueue, Ratelimit) and wraps them so that Python gets Python values.
 // Each takes a FaultInjector (faults.mjs): tests make chosen calls fail through it.
 import { NO_FAULTS } from "./faults.mjs";
 
@@ -342,4 +342,30 @@ function queueBody(body) {
   const text = JSON.stringify(body);
   if (text === undefined) throw new TypeError("the offline runtime sends JSON queue bodies only");
   return JSON.parse(text);
+}
+
+// ---------------------------------------------------------------------------------- Rate limiting
+
+/** The Rate Limiting binding: `limit({ key })` resolves to `{ success }` (workerd's class name). */
+export class Ratelimit {
+  constructor(gateway, binding, faults = NO_FAULTS) {
+    this.gateway = gateway;
+    this.binding = binding;
+    this.path = `/ratelimit/${encodeURIComponent(binding)}`;
+    this.faults = faults;
+  }
+
+  async limit(options) {
+    const key = options?.key;
+    if (typeof key !== "string") throw new TypeError("limit() needs { key: string }");
+    const after = await this.faults.apply(
+      this.binding,
+      "limit",
+      key,
+      () => new Error("injected fault: the rate limiter is unavailable"),
+    );
+    const outcome = await this.gateway.json(this.path, { key });
+    after?.();
+    return { success: outcome.success === true };
+  }
 }

@@ -5,12 +5,13 @@
 //        [--persist-to .wrangler/state/v3] [--clean] [--var NAME:VALUE ...] [--quiet]
 //        [--no-cron-clock]   (crons fire only on request, for tests that need control)
 //        [--inject-fault [crash:]BINDING.OPERATION[*COUNT]=MATCH ...]   (for tests; faults.mjs)
+//        [--ratelimit NAME=LIMIT/PERIOD ...]   (a rate limiting binding's own limit, for tests and load)
 import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeAssetServer } from "./assets.mjs";
-import { D1Database, Gateway, R2Bucket, WorkerQueue } from "./bindings.mjs";
-import { loadWranglerConfig, readDevVars } from "./config.mjs";
+import { D1Database, Gateway, R2Bucket, Ratelimit, WorkerQueue } from "./bindings.mjs";
+import { loadWranglerConfig, overrideRateLimits, readDevVars } from "./config.mjs";
 import { FaultInjector, parseFaults } from "./faults.mjs";
 import { startHttpServer } from "./http-server.mjs";
 import { Isolate } from "./isolate.mjs";
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     quiet: { type: "boolean", default: false },
     "inject-fault": { type: "string", multiple: true, default: [] },
     "no-cron-clock": { type: "boolean", default: false },
+    ratelimit: { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -47,18 +49,20 @@ function envVars(config, overrides) {
   return vars;
 }
 
-/** The kind of each binding that faults can be injected into: binding name → "d1" | "r2" | "queue". */
+/** The kind of each binding that faults can be injected into: name → "d1" | "r2" | "queue" | "ratelimit". */
 function bindingKinds(config) {
   return Object.fromEntries([
     ...config.d1Databases.map((d) => [d.binding, "d1"]),
     ...config.r2Buckets.map((b) => [b.binding, "r2"]),
     ...config.queueProducers.map((q) => [q.binding, "queue"]),
+    ...config.rateLimits.map((r) => [r.binding, "ratelimit"]),
   ]);
 }
 
 async function main() {
   const log = makeLog({ quiet: args.quiet });
   const config = loadWranglerConfig(args.config);
+  config.rateLimits = overrideRateLimits(config.rateLimits, args.ratelimit);
   config.pythonModulesDir = path.resolve(
     args["python-modules"] ?? path.join(config.root, ".offline-runtime", "python_modules"),
   );
@@ -74,6 +78,10 @@ async function main() {
   const started = performance.now();
   const faults = new FaultInjector(parseFaults(args["inject-fault"], bindingKinds(config)), log);
   for (const fault of faults.faults) log.info(`injecting fault ${fault.spec}`);
+  for (const r of config.rateLimits) log.info(`rate limit ${r.binding}: ${r.limit} per ${r.period} s per key`);
+  for (const c of config.queueConsumers.filter((c) => c.maxConcurrency !== undefined)) {
+    log.info(`queue ${c.queue}: max_concurrency ${c.maxConcurrency} not applied; batches are delivered one at a time`);
+  }
 
   // The Python instance is created after the services, but the consumer needs it at start-up:
   // batches that arrive before Python is ready wait for it.
@@ -93,6 +101,7 @@ async function main() {
     for (const d of config.d1Databases) env[d.binding] = new D1Database(gated, d.binding, faults);
     for (const b of config.r2Buckets) env[b.binding] = new R2Bucket(gated, b.binding, faults);
     for (const q of config.queueProducers) env[q.binding] = new WorkerQueue(gated, q.binding, faults);
+    for (const r of config.rateLimits) env[r.binding] = new Ratelimit(gated, r.binding, faults);
     return env;
   }
 
@@ -106,6 +115,7 @@ async function main() {
     python: isolate,
     log,
     crons: config.crons,
+    requestSignal: config.compatibilityFlags.includes("enable_request_signal"),
   });
   const address = server.address();
   log.info(

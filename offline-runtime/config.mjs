@@ -72,6 +72,14 @@ export function loadWranglerConfig(configPath, { envName } = {}) {
       maxRetries: c.max_retries,
       deadLetterQueue: c.dead_letter_queue,
       retryDelay: c.retry_delay,
+      // Read but not applied: Miniflare's broker delivers one batch at a time per queue.
+      maxConcurrency: c.max_concurrency,
+    })),
+    rateLimits: (cfg.ratelimits ?? []).map((r) => ({
+      binding: r.name,
+      namespaceId: r.namespace_id,
+      limit: r.simple?.limit,
+      period: r.simple?.period,
     })),
     crons: cfg.triggers?.crons ?? [],
     assets: cfg.assets
@@ -99,4 +107,22 @@ export function readDevVars(file) {
     else vars[name] = raw.replace(/\s+#.*$/, "");
   }
   return vars;
+}
+
+/**
+ * Applies `--ratelimit NAME=LIMIT/PERIOD` overrides (tests and load runs that need bursts) to the
+ * rate limiting bindings of wrangler.jsonc; the platform's periods are 10 and 60 seconds.
+ */
+export function overrideRateLimits(rateLimits, overrides) {
+  const byName = new Map(rateLimits.map((r) => [r.binding, { ...r }]));
+  for (const item of overrides) {
+    const match = item.match(/^([A-Za-z_][A-Za-z0-9_]*)=([0-9]{1,9})\/(10|60)$/);
+    if (!match) throw new Error(`--ratelimit expects NAME=LIMIT/PERIOD with PERIOD 10 or 60, got ${item}`);
+    const [, name, limit, period] = match;
+    const binding = byName.get(name);
+    if (!binding) throw new Error(`--ratelimit ${item}: wrangler.jsonc has no ratelimits binding ${name}`);
+    if (Number(limit) < 1) throw new Error(`--ratelimit ${item}: LIMIT must be at least 1`);
+    Object.assign(binding, { limit: Number(limit), period: Number(period) });
+  }
+  return [...byName.values()];
 }

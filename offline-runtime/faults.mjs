@@ -9,6 +9,7 @@
 //              reply                                              it runs, then its reply is lost
 //   Queue      send                 MATCH: a part of the body    the send is refused
 //              drop                 (as JSON; empty: any)        the send succeeds, the message is lost
+//   Rate limit limit                MATCH: a part of the key      the call fails
 //
 // COUNT limits the fault to the first COUNT matching calls (default: every one). With
 // `crash:` the matching call never returns and the isolate crashes instead: its Python
@@ -21,11 +22,12 @@ const OPERATIONS = {
   r2: ["get", "put", "delete"],
   d1: ["query", "reply"],
   queue: ["send", "drop"],
+  ratelimit: ["limit"],
 };
 
 const SPEC = /^(?:(crash)(?:@(\d+))?:)?([A-Za-z_][A-Za-z0-9_]*)\.([a-z]+)(?:\*(\d+))?=(.*)$/s;
 
-/** Parses specs; `kinds` maps each binding name to "r2", "d1" or "queue". */
+/** Parses specs; `kinds` maps each binding name to "r2", "d1", "queue" or "ratelimit". */
 export function parseFaults(specs, kinds) {
   return specs.map((spec) => {
     const match = spec.match(SPEC);

@@ -106,7 +106,11 @@ export class WorkerdHeaders extends Headers {
   }
 }
 
-export function startHttpServer({ host, port, assets, python, log, crons = [] }) {
+/**
+ * `requestSignal`: the compatibility flag enable_request_signal is set, so a request's signal is
+ * aborted when its client disconnects before the response is complete, as workerd does.
+ */
+export function startHttpServer({ host, port, assets, python, log, crons = [], requestSignal = false }) {
   const server = http.createServer(
     // Node answers 431 for more than this before the handler runs (and 400 for a request it
     // cannot parse); the platform's finer limits are checked below.
@@ -141,7 +145,7 @@ export function startHttpServer({ host, port, assets, python, log, crons = [] })
         }
         const length = Number(req.headers["content-length"] ?? 0);
         if (length > PLATFORM_MAX_BODY_BYTES) throw new PlatformRefusal(413, "Request Entity Too Large");
-        const response = await python.fetch(toWebRequest(req, url, headers));
+        const response = await python.fetch(toWebRequest(req, url, headers, requestSignal ? clientGone(res) : null));
         status = response.status;
         await writeWebResponse(res, response, req.method === "HEAD");
       } catch (error) {
@@ -167,8 +171,17 @@ export function startHttpServer({ host, port, assets, python, log, crons = [] })
   });
 }
 
-/** The WHATWG Request the Worker receives. */
-export function toWebRequest(req, url, headers) {
+/** An AbortSignal aborted when the client goes away before the response is complete. */
+export function clientGone(res) {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort(new DOMException("the client disconnected", "AbortError"));
+  });
+  return controller.signal;
+}
+
+/** The WHATWG Request the Worker receives; `signal` (or null) is its Request.signal. */
+export function toWebRequest(req, url, headers, signal = null) {
   const hasBody = !(req.method === "GET" || req.method === "HEAD" || req.method === "TRACE");
   const forbidden = FORWARDED_FORBIDDEN_METHODS.has(req.method);
   const request = new Request(url, {
@@ -176,6 +189,7 @@ export function toWebRequest(req, url, headers) {
     headers,
     body: hasBody ? Readable.toWeb(req) : undefined,
     duplex: hasBody ? "half" : undefined,
+    signal: signal ?? undefined,
   });
   // Node's Request refuses TRACE outright; workerd gives it to the Worker, whose router answers
   // it as any method a route does not allow.

@@ -1,5 +1,5 @@
-// The Miniflare side of the offline runtime: real workerd implementations of D1, R2 and
-// Queues, configured from wrangler.jsonc, with two small Workers of ours inside it — the
+// The Miniflare side of the offline runtime: real workerd implementations of D1, R2, Queues
+// and the Rate Limiting binding, configured from wrangler.jsonc, with two small Workers of ours inside it — the
 // gateway that runs binding operations, and the consumer that hands batches to Python.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -23,6 +23,10 @@ export async function startServices({ config, persistRoot, queueHost }) {
         d1Databases: Object.fromEntries(config.d1Databases.map((d) => [d.binding, d.databaseId])),
         r2Buckets: Object.fromEntries(config.r2Buckets.map((b) => [b.binding, b.bucketName])),
         queueProducers: Object.fromEntries(config.queueProducers.map((p) => [p.binding, { queueName: p.queue }])),
+        // Miniflare's rate limiter: a fixed window of `period` seconds counted in memory.
+        ratelimits: Object.fromEntries(
+          config.rateLimits.map((r) => [r.binding, { simple: { limit: r.limit, period: r.period } }]),
+        ),
       },
       {
         name: "consumer",

@@ -1,5 +1,6 @@
 // Runs inside Miniflare (real workerd). Executes binding operations that the Node side of the
-// offline runtime sends as small HTTP requests, on the real D1, R2 and Queue bindings.
+// offline runtime sends as small HTTP requests, on the real D1, R2, Queue and rate limiting
+// bindings.
 // One request = one binding operation; bindings are addressed by their wrangler.jsonc name.
 
 const json = (value, status = 200) =>
@@ -80,6 +81,11 @@ export default {
     try {
       if (kind === "d1") return json(await d1(target, await request.json()));
       if (kind === "r2") return await r2(target, request, decodeURIComponent(rest.join("/")));
+      if (kind === "ratelimit") {
+        const { key } = await request.json();
+        const outcome = await target.limit({ key });
+        return json({ success: outcome.success });
+      }
       if (kind === "queue") {
         const op = await request.json();
         if (op.method === "send") await target.send(op.body, op.options);

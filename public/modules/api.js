@@ -3,11 +3,12 @@
 // and the API's error body turned into one ApiError. Imports nothing.
 
 export class ApiError extends Error {
-  constructor(status, code, message, body = null) {
+  constructor(status, code, message, body = null, retryAfter = null) {
     super(message);
     this.status = status; // 0: the server could not be reached
     this.code = code;
     this.body = body;
+    this.retryAfter = retryAfter; // seconds, from Retry-After (a 429 or a 503), or null
   }
 }
 
@@ -26,7 +27,7 @@ function identityHeaders(headers = new Headers()) {
 }
 
 /** The ApiError of a refused request, from the API's `{"error": {code, message}}` body if any. */
-function refusal(status, statusText, body) {
+function refusal(status, statusText, body, retryAfter) {
   const message = body?.error?.message;
   const code = body?.error?.code;
   return new ApiError(
@@ -36,6 +37,7 @@ function refusal(status, statusText, body) {
       ? message
       : `the server answered ${status}${statusText ? ` ${statusText}` : ""}`,
     body,
+    retryAfterSeconds(retryAfter),
   );
 }
 
@@ -46,7 +48,7 @@ async function errorFrom(response) {
   } catch {
     /* not JSON */
   }
-  return refusal(response.status, response.statusText, body);
+  return refusal(response.status, response.statusText, body, response.headers.get("Retry-After"));
 }
 
 /** fetch() with the identity header; resolves to the Response (2xx or 304), rejects with ApiError. */
@@ -98,7 +100,7 @@ export function uploadFile(file, { onProgress, signal, key, operations }) {
         resolve({ job: body.job, retryAfter: retryAfterSeconds(xhr.getResponseHeader("Retry-After")) });
         return;
       }
-      reject(refusal(xhr.status, xhr.statusText, body));
+      reject(refusal(xhr.status, xhr.statusText, body, xhr.getResponseHeader("Retry-After")));
     });
     xhr.addEventListener("error", () => reject(new ApiError(0, "network", NETWORK_MESSAGE)));
     xhr.addEventListener("abort", () => reject(new DOMException("upload stopped", "AbortError")));

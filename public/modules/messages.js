@@ -18,6 +18,15 @@ export function describe(error) {
   return "Something went wrong on this page. Please reload and try again.";
 }
 
+/** What the page says when the server asks it to slow down (429): why, and when it goes on. */
+export function pausedMessage(error, seconds) {
+  const why =
+    error?.code === "too_many_active_jobs"
+      ? "Many of your jobs are still being processed."
+      : "You have uploaded many images in a short time.";
+  return `${why} The remaining uploads continue by themselves in ${Math.ceil(seconds)} s.`;
+}
+
 /** Shows a message in the alert region (announced by screen readers). */
 export function showAlert(text, { kind = "error", title = null } = {}) {
   const item = document.createElement("div");

@@ -1,7 +1,9 @@
-// Polls one job until it is final (docs/API.md, "Processing"): waits at least Retry-After, sends
-// If-None-Match with the last ETag, backs off while nothing changes, and stops when its card
-// leaves the page or its session ends. What a new version or a failure means is the owner's
-// (job-item.js). Imports the API client, the session and the status table.
+// Polls one job until it is final (docs/API.md, "Processing", "Long-polling"): asks the server to
+// hold each check until the job changes (`Prefer: wait=N` with If-None-Match), and asks again as
+// soon as an answer comes, at most once a second. Where the server does not hold (no
+// Preference-Applied), it waits at least Retry-After and backs off while nothing changes. It
+// stops when its card leaves the page or its session ends. What a new version or a failure means
+// is the owner's (job-item.js). Imports the API client, the session and the status table.
 
 import { api, retryAfterSeconds } from "./api.js";
 import { currentSession, identityProblem } from "./session.js";
@@ -10,6 +12,13 @@ import { TERMINAL } from "./statuses.js";
 export const POLL_BASE_SECONDS = 1;
 const POLL_MAX_SECONDS = 10;
 const POLL_FACTOR = 1.5;
+// Held for at most this long (the server caps a wait at 25 s, and proxies cut idle connections).
+export const WAIT_SECONDS = 20;
+// Held checks of the whole page at once: over HTTP/1.1 a browser opens six connections per
+// origin, and uploads and previews need some; other pollers use plain polling meanwhile.
+const MAX_HELD = 3;
+
+let held = 0;
 
 export class Poller {
   /**
@@ -23,6 +32,7 @@ export class Poller {
     this.owner = owner;
     this.etag = null;
     this.timer = null;
+    this.inFlight = null; // the AbortController of the check under way
     this.backoff = POLL_BASE_SECONDS;
     this.failures = 0;
   }
@@ -32,15 +42,14 @@ export class Poller {
     return TERMINAL.has(this.owner.job().status) || !this.owner.onPage() || this.session !== currentSession();
   }
 
-  /** True while a next check is scheduled. */
+  /** True while a check is under way or scheduled. */
   get active() {
-    return this.timer !== null;
+    return this.timer !== null || this.inFlight !== null;
   }
 
-  /** Checks again in `seconds` (replacing any check already scheduled). */
+  /** Checks again in `seconds`, replacing any check already scheduled or under way. */
   schedule(seconds) {
-    clearTimeout(this.timer);
-    this.timer = null;
+    this.stop();
     if (this.done) return;
     this.timer = setTimeout(() => this.poll(), Math.max(0, seconds) * 1000);
   }
@@ -48,6 +57,8 @@ export class Poller {
   stop() {
     clearTimeout(this.timer);
     this.timer = null;
+    this.inFlight?.abort();
+    this.inFlight = null;
   }
 
   /** The next check asks for the whole job (the caller changed it, e.g. by cancelling). */
@@ -71,9 +82,18 @@ export class Poller {
     if (this.done) return;
     const job = this.owner.job();
     const headers = this.etag ? { "If-None-Match": this.etag } : {};
+    const hold = held < MAX_HELD;
+    if (hold) headers.Prefer = `wait=${WAIT_SECONDS}`;
+    const check = new AbortController();
+    this.inFlight = check;
+    if (hold) held += 1;
+    const started = performance.now();
     let response;
     try {
-      response = await api(job.links?.self ?? `/api/jobs/${job.id}`, { headers, signal: this.session.abort.signal });
+      response = await api(job.links?.self ?? `/api/jobs/${job.id}`, {
+        headers,
+        signal: AbortSignal.any([this.session.abort.signal, check.signal]),
+      });
     } catch (error) {
       if (error?.name === "AbortError" || !this.owner.onPage()) return;
       if (error.status === 404) {
@@ -89,22 +109,32 @@ export class Poller {
       this.backoff = this.slower();
       this.schedule(this.backoff);
       return;
+    } finally {
+      if (hold) held -= 1;
+      if (this.inFlight === check) this.inFlight = null;
     }
     if (this.failures) {
       this.failures = 0;
       this.owner.onRecovered();
     }
     const retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
-    if (response.status === 304) {
-      this.backoff = this.slower();
-    } else {
+    const waited = /^wait=/.test(response.headers.get("Preference-Applied") ?? "");
+    let changed = false;
+    if (response.status !== 304) {
       const body = await response.json().catch(() => null);
       if (!body?.job || !this.owner.onPage()) return;
       this.etag = response.headers.get("ETag");
-      const changed = body.job.status !== this.owner.job().status;
+      changed = body.job.status !== this.owner.job().status;
       this.owner.onJob(body.job);
-      this.backoff = changed ? POLL_BASE_SECONDS : this.slower();
     }
-    if (!this.done) this.schedule(Math.max(retryAfter ?? 0, this.backoff));
+    if (this.done) return;
+    if (waited) {
+      // The server holds checks: ask again at once, but never twice within a second.
+      this.backoff = POLL_BASE_SECONDS;
+      this.schedule(Math.max(0, POLL_BASE_SECONDS - (performance.now() - started) / 1000));
+      return;
+    }
+    this.backoff = changed ? POLL_BASE_SECONDS : this.slower();
+    this.schedule(Math.max(retryAfter ?? 0, this.backoff));
   }
 }

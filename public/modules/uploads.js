@@ -1,12 +1,13 @@
 // Uploads: checks each chosen file against the limits GET /api/me publishes (the server stays the
 // authority), then sends the files one at a time in the order chosen, each in a row with progress
-// and a Stop button, retrying a dropped connection with the same Idempotency-Key.
+// and a Stop button, retrying a dropped connection with the same Idempotency-Key; when the server
+// throttles (429), the queue pauses for its Retry-After, says so, and goes on by itself.
 // Imports the API client, formatting, messages, the session, the job list and the poller's delay.
 
 import { ApiError, uploadFile } from "./api.js";
 import { formatBytes, formatLimit } from "./format.js";
 import { addJob, updateEmptyState } from "./job-list.js";
-import { announce, describe, showAlert } from "./messages.js";
+import { announce, describe, pausedMessage, showAlert } from "./messages.js";
 import { chosenOperations } from "./operations.js";
 import { POLL_BASE_SECONDS } from "./poller.js";
 import { currentSession, identityMode, identityProblem } from "./session.js";
@@ -15,6 +16,7 @@ import { statusPhrase } from "./statuses.js";
 const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024; // the server's default, until /api/me says
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const RETRIES = 2; // after a dropped connection, waiting 1 s then 2 s
+const THROTTLED_SECONDS = 10; // a 429 without Retry-After (a proxy's): wait this long
 
 const rows = document.getElementById("uploads");
 const dropHint = document.getElementById("drop-hint");
@@ -118,23 +120,61 @@ class UploadRow {
     this.text.textContent = percent >= 100 ? "Checking…" : `${percent}%`;
   }
 
-  /** Sends the file; a dropped connection is retried with the same Idempotency-Key. */
+  /** Sends the file; a dropped connection is retried with the same Idempotency-Key, and so is a
+   * throttled upload (429) once its Retry-After has passed, however often the server asks. */
   async send() {
-    for (let attempt = 0; ; attempt += 1) {
+    let paused = false;
+    for (let attempt = 0; ; ) {
       try {
-        return await uploadFile(this.file, {
+        const sent = await uploadFile(this.file, {
           onProgress: (f) => this.setProgress(f),
           signal: this.abort.signal,
           key: this.key,
           operations: this.operations,
         });
+        if (paused) announce("Uploads resumed.");
+        return sent;
       } catch (error) {
+        if (error instanceof ApiError && error.status === 429) {
+          const seconds = Math.max(1, error.retryAfter ?? THROTTLED_SECONDS);
+          // One message per pause, not per retry: the row shows the countdown.
+          if (!paused) showAlert(pausedMessage(error, seconds), { kind: "info", title: "Uploads paused:" });
+          paused = true;
+          await this.pause(seconds);
+          continue;
+        }
         if (!(error instanceof ApiError) || error.status !== 0 || attempt >= RETRIES) throw error;
         this.text.textContent = "Connection lost, retrying…";
-        await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** attempt));
-        if (this.abort.signal.aborted) throw new DOMException("upload stopped", "AbortError");
+        await this.wait(2 ** attempt);
+        attempt += 1;
       }
     }
+  }
+
+  /** Waits `seconds`, showing the countdown in the row. */
+  async pause(seconds) {
+    const until = Date.now() + seconds * 1000;
+    while (Date.now() < until) {
+      this.progress.value = 0;
+      this.text.textContent = `Paused, resumes in ${Math.ceil((until - Date.now()) / 1000)} s`;
+      await this.wait(Math.min(1, (until - Date.now()) / 1000));
+    }
+  }
+
+  /** Waits `seconds`; rejects with an AbortError if the upload is stopped meanwhile. */
+  wait(seconds) {
+    return new Promise((resolve, reject) => {
+      const stopped = () => {
+        clearTimeout(timer);
+        reject(new DOMException("upload stopped", "AbortError"));
+      };
+      const timer = setTimeout(() => {
+        this.abort.signal.removeEventListener("abort", stopped);
+        resolve();
+      }, seconds * 1000);
+      if (this.abort.signal.aborted) stopped();
+      else this.abort.signal.addEventListener("abort", stopped, { once: true });
+    });
   }
 
   async run(session) {

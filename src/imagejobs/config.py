@@ -11,6 +11,12 @@ DEFAULT_MAX_PIXELS = 40_000_000
 # The thumbnail operation's longest side; at most 4096 (the core's bound: an output of 4096 x 4096).
 DEFAULT_THUMBNAIL_MAX_SIDE = 256
 MAX_THUMBNAIL_MAX_SIDE = 4096
+DEFAULT_MAX_ACTIVE_JOBS_PER_USER = 50
+# The period of the JOB_CREATION_LIMITER binding (wrangler.jsonc `ratelimits`): the platform
+# accepts 10 or 60 seconds only. The Worker cannot read a binding's configuration, so the period
+# is also a variable; it is the Retry-After of a `rate_limited` refusal.
+DEFAULT_JOB_CREATION_PERIOD_SECONDS = 60
+RATE_LIMIT_PERIODS = (10, 60)
 
 # Numbers are ASCII digits only: Python's int() and float() also take "١٢", "１２" and "1_2".
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -33,6 +39,10 @@ class Settings:
     access_team_domain: str = ""
     access_aud: str = ""
     access_jwks: str = ""
+    # Throttling of job creation (README, "Throttling"): unfinished jobs per user, and the
+    # period of the per-user rate limiter.
+    max_active_jobs_per_user: int = DEFAULT_MAX_ACTIVE_JOBS_PER_USER
+    job_creation_period_seconds: int = DEFAULT_JOB_CREATION_PERIOD_SECONDS
 
     @classmethod
     def from_vars(cls, get: Callable[[str], object]) -> "Settings":
@@ -63,6 +73,9 @@ class Settings:
             mode = "access"
         if mode not in (None, "dev", "access"):
             raise ConfigError(f"AUTH_MODE must be 'dev' or 'access', got {mode!r}")
+        period = int(number("JOB_CREATION_PERIOD_SECONDS", DEFAULT_JOB_CREATION_PERIOD_SECONDS, int, 1))
+        if period not in RATE_LIMIT_PERIODS:
+            raise ConfigError(f"JOB_CREATION_PERIOD_SECONDS must be 10 or 60 (the limiter's periods), got {period}")
         return cls(
             max_upload_bytes=int(number("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, int, 1)),
             max_pixels=int(number("MAX_PIXELS", DEFAULT_MAX_PIXELS, int, 1)),
@@ -72,4 +85,6 @@ class Settings:
             access_team_domain=text("ACCESS_TEAM_DOMAIN"),
             access_aud=text("ACCESS_AUD"),
             access_jwks=text("ACCESS_JWKS"),
+            max_active_jobs_per_user=int(number("MAX_ACTIVE_JOBS_PER_USER", DEFAULT_MAX_ACTIVE_JOBS_PER_USER, int, 1)),
+            job_creation_period_seconds=period,
         )

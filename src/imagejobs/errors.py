@@ -106,6 +106,30 @@ class InvalidImageUpload(ApiError):
     code = "invalid_image"
 
 
+class TooManyRequests(ApiError):
+    """Too many requests; try again later."""
+
+    status = 429
+    code = "too_many_requests"
+    abstract = True  # only its subclasses are raised
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds  # sent as Retry-After
+
+
+class RateLimited(TooManyRequests):
+    """Too many jobs were created in a short time; try again after Retry-After seconds."""
+
+    code = "rate_limited"
+
+
+class TooManyActiveJobs(TooManyRequests):
+    """Too many of your jobs are still unfinished; try again once some have finished."""
+
+    code = "too_many_active_jobs"
+
+
 class ServiceUnavailable(ApiError):
     """The service is not available right now."""
 

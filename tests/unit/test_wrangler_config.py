@@ -54,6 +54,7 @@ def test_wrangler_accepts_the_config_with_every_binding(bundle):
         "env.DB (async-image-worker)",
         "env.IMAGES_BUCKET (async-image-worker-images)",
         "env.ASSETS",
+        "env.JOB_CREATION_LIMITER",
     ):
         assert binding in output
     assert "AUTH_MODE" not in output  # dev mode is never part of a deploy

@@ -2,7 +2,7 @@
 
 import traceback
 
-from ..errors import ApiError, MethodNotAllowed
+from ..errors import ApiError, MethodNotAllowed, TooManyRequests
 from ..logs import log_event
 from .http import HttpResponse, json_response
 from .resources import job_resource
@@ -23,6 +23,8 @@ def error_response(error: Exception) -> HttpResponse:
         body["job"] = job_resource(error.details["job"])
     if isinstance(error, MethodNotAllowed):
         headers.append(("allow", ", ".join(error.allowed)))
+    if isinstance(error, TooManyRequests):
+        headers.append(("retry-after", str(error.retry_after_seconds)))
     if error.status == 401:
         headers.append(("www-authenticate", 'Bearer realm="cloudflare-access"'))
     return json_response(error.status, body, headers)

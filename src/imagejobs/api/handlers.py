@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from .. import VERSION
 from ..config import Settings
 from ..errors import BadRequest, NotFound, PayloadTooLarge
+from ..jobs.model import Job
 from ..jobs.operations import MAX_OPERATIONS_CHARS, OPERATIONS, Operation, operation_named, parse_operations
 from ..jobs.service import JobService
 from ..jobs.states import JobStatus
 from ..jobs.uploads import validate_upload
+from ..logs import log_event
 from .downloads import download_response
 from .http import HttpRequest, HttpResponse, etag_matches, json_response
+from .long_polling import MAX_WAIT_SECONDS, hold_until_changed
 from .openapi import openapi_document
-from .parameters import content_length, is_job_id, list_cursor, query_params, whole_number
+from .parameters import content_length, is_job_id, list_cursor, prefer_wait, query_params, whole_number
 from .resources import job_resource, resource_etag
 
 # Multipart framing around the file (boundaries, part headers) on top of MAX_UPLOAD_BYTES:
@@ -73,15 +76,51 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
 
 
 async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job = await ctx.service.get(_user(ctx), _job_id(id))
-    body = {"job": job_resource(job)}
-    etag = resource_etag(body)
-    headers = [("etag", etag)]
-    if not job.status.is_terminal:
+    job_id, user = _job_id(id), _user(ctx)
+    requested_wait = prefer_wait(request)
+    if_none_match = request.header("if-none-match")
+    shown = _JobRepresentation.of(await ctx.service.get(user, job_id))
+    # Long-polling: a job that can still change, a client that names the tags it has. (`*`
+    # matches every version, so no change could ever end the wait.)
+    wait = min(requested_wait or 0, MAX_WAIT_SECONDS)
+    applied = wait > 0 and not shown.job.status.is_terminal and (if_none_match or "").strip() != "*"
+    if applied and etag_matches(if_none_match, shown.etag):
+        shown = await _held(ctx, request, shown, wait)
+    headers = [("etag", shown.etag)]
+    if not shown.job.status.is_terminal:
         headers.append(("retry-after", "1"))
-    if etag_matches(request.header("if-none-match"), etag):
+    if applied:
+        headers.append(("preference-applied", f"wait={wait}"))
+    if etag_matches(if_none_match, shown.etag):
         return HttpResponse(304, headers)
-    return json_response(200, body, headers)
+    return json_response(200, shown.body, headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _JobRepresentation:
+    job: Job
+    body: dict[str, object]
+    etag: str
+
+    @classmethod
+    def of(cls, job: Job) -> "_JobRepresentation":
+        body: dict[str, object] = {"job": job_resource(job)}
+        return cls(job, body, resource_etag(body))
+
+
+async def _held(ctx: Context, request: HttpRequest, shown: _JobRepresentation, wait: int) -> _JobRepresentation:
+    """The job once its representation differs from `shown`, or `shown` after `wait` seconds (or
+    once the client has gone)."""
+    user, job_id = _user(ctx), shown.job.id
+
+    async def read() -> _JobRepresentation:
+        return _JobRepresentation.of(await ctx.service.get(user, job_id))
+
+    held = await hold_until_changed(
+        shown, read, lambda latest: latest.etag != shown.etag, seconds=wait, disconnected=request.disconnected
+    )
+    log_event("job.long_poll", job_id=job_id, wait=wait, outcome=held.outcome.value, reads=held.reads)
+    return held.value
 
 
 async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:

@@ -3,6 +3,7 @@ the Workers runtime's. Every header value the API reads is bounded here. Imports
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +15,10 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 # header this API reads needs more than this.
 MAX_HEADER_CHARS = 8192
 MAX_ETAGS = 64  # entity tags in one If-None-Match
+
+
+def _never() -> bool:
+    return False
 
 
 class RequestBody(Protocol):
@@ -37,6 +42,9 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: RequestBody | None = None
     origin: str = ""  # this Worker's own origin as the request reached it: "https://host[:port]"
+    # True once the client has gone away (the platform aborted the request's signal); a handler
+    # that holds its response (long-polling) stops early.
+    disconnected: Callable[[], bool] = _never
 
     def header(self, name: str) -> str | None:
         """The value of header `name` (None if absent); raises BadRequest if it is longer than

@@ -11,6 +11,20 @@ from ..jobs.states import JobStatus, TaskStatus
 Json = dict[str, Any]
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_TOO_MANY_REQUESTS = {"$ref": "#/components/responses/TooManyRequests"}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before asking again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+_PREFERENCE_APPLIED = {
+    "description": "`wait=N`: the `wait` preference was honoured (held for at most N seconds; see Prefer).",
+    "schema": {"type": "string", "pattern": "^wait=[0-9]+$"},
+}
+_JOB_HEADERS = {
+    "ETag": {"description": "The version of the job resource.", "schema": {"type": "string"}},
+    "Retry-After": {**_RETRY_AFTER, "description": "While the job is not final: when to poll again (seconds)."},
+    "Preference-Applied": _PREFERENCE_APPLIED,
+}
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 _OPERATION = {
     "name": "operation",
@@ -94,6 +108,8 @@ def _upload_operation(operation_id: str, summary: str) -> Json:
             "202": _with_links(_json("JobEnvelope", "Job created and queued")),
             "200": _with_links(_json("JobEnvelope", "The job an earlier request with this Idempotency-Key created")),
             **_errors("400", "401", "403", "409", "413", "415", "422", "503"),
+            # rate_limited or too_many_active_jobs; a replay (the 200 above) is never refused so
+            "429": _TOO_MANY_REQUESTS,
         },
     }
 
@@ -191,10 +207,25 @@ def openapi_document() -> Json:
                         _JOB_ID,
                         _USER_HEADER,
                         {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                        {
+                            "name": "Prefer",
+                            "in": "header",
+                            "description": (
+                                "RFC 7240. `wait=N` (1–18 ASCII digits; N is capped at 25) with an If-None-Match "
+                                "that names the current ETag holds the response until the job changes (200) or N "
+                                "seconds pass (304); a final job is answered at once. Other preferences, a `wait` "
+                                "that is not ASCII digits and a header of more than 16 preferences are ignored "
+                                "(RFC 7240 §2)."
+                            ),
+                            "schema": {"type": "string"},
+                        },
                     ],
                     "responses": {
-                        "200": _json("JobEnvelope", "The job"),
-                        "304": {"description": "Unchanged since the given ETag"},
+                        "200": {**_json("JobEnvelope", "The job"), "headers": _JOB_HEADERS},
+                        "304": {
+                            "description": "Unchanged since the given ETag (after the wait, if one was applied)",
+                            "headers": _JOB_HEADERS,
+                        },
                         **_errors("400", "401", "404", "503"),
                     },
                 },
@@ -272,7 +303,13 @@ def openapi_document() -> Json:
             "securitySchemes": {
                 "cloudflareAccess": {"type": "apiKey", "in": "header", "name": "Cf-Access-Jwt-Assertion"}
             },
-            "responses": {"Error": _json("Error", "An error")},
+            "responses": {
+                "Error": _json("Error", "An error"),
+                "TooManyRequests": {
+                    **_json("Error", "Throttled: `rate_limited` or `too_many_active_jobs`"),
+                    "headers": {"Retry-After": {**_RETRY_AFTER, "required": True}},
+                },
+            },
             "schemas": {
                 "Status": {"type": "string", "enum": [s.value for s in JobStatus]},
                 "TaskStatus": {"type": "string", "enum": [s.value for s in TaskStatus]},

@@ -1,5 +1,6 @@
 """Request parameters from untrusted text, each bounded before it is parsed (docs/INPUTS.md):
-the query string, whole numbers (ASCII digits only), the list cursor and job ids.
+the query string, whole numbers (ASCII digits only), the list cursor, job ids and the `wait`
+preference of a Prefer header.
 Imports nothing platform.
 """
 
@@ -18,6 +19,15 @@ _WHOLE_NUMBER = re.compile(rf"[0-9]{{1,{MAX_NUMBER_DIGITS}}}")
 # A job id is a random UUIDv4 in its canonical lower-case form (jobs/model.py new_job_id).
 _JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 JOB_ID_CHARS = 36
+
+# RFC 7240 §2: Prefer = 1#preference; preference = token [ BWS "=" BWS word ]
+# *( OWS ";" [ OWS parameter ] ); word = token / quoted-string (RFC 9110 §5.6).
+MAX_PREFERENCES = 16
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_WORD = rf'(?:{_TOKEN}|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\U0010ffff]|\\[\t\x20-\x7e\x80-\U0010ffff])*")'
+_PARAMETER = rf"{_TOKEN}(?:[ \t]*=[ \t]*{_WORD})?"
+_PREFERENCE = re.compile(rf"({_TOKEN})(?:[ \t]*=[ \t]*({_WORD}))?(?:[ \t]*;(?:[ \t]*{_PARAMETER})?)*")
+_LIST_SEPARATOR = re.compile(r"[ \t]*(?:,[ \t]*)*")
 
 
 def query_params(request: HttpRequest) -> dict[str, str]:
@@ -69,3 +79,41 @@ def list_cursor(raw: str | None) -> str | None:
     if not is_job_id(raw):
         raise BadRequest("cursor is not one this API returned")
     return raw
+
+
+def prefer_wait(request: HttpRequest) -> int | None:
+    """The seconds of the Prefer header's `wait` preference (RFC 7240 §4.3), or None when there
+    is no usable one.
+
+    RFC 7240 §2 asks a server to ignore, not refuse, preferences it cannot comply with: other
+    preferences are ignored; of several `wait`s the first counts; a `wait` that is not 1 to
+    MAX_NUMBER_DIGITS ASCII digits (`wait=１０`, `wait=1.5`) is ignored, as is a header that is not
+    a list of at most MAX_PREFERENCES preferences — never guessed at. (Beyond the header bound
+    HttpRequest.header raises BadRequest, as for every header.)
+    """
+    raw = request.header("prefer")
+    if raw is None:
+        return None
+    wait: str | None = None
+    seen = 0
+    position = _skip_separators(raw, 0)
+    while position < len(raw):
+        match = _PREFERENCE.match(raw, position)
+        seen += 1
+        if match is None or seen > MAX_PREFERENCES:
+            return None
+        if wait is None and match.group(1).lower() == "wait":
+            wait = match.group(2) or ""
+        position = match.end()
+        after = _skip_separators(raw, position)
+        if after < len(raw) and "," not in raw[position:after]:
+            return None
+        position = after
+    if wait is None or not _WHOLE_NUMBER.fullmatch(wait):
+        return None
+    return int(wait)
+
+
+def _skip_separators(text: str, position: int) -> int:
+    match = _LIST_SEPARATOR.match(text, position)
+    return position if match is None else match.end()

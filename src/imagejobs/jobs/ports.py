@@ -1,5 +1,6 @@
-"""The small interfaces the job code depends on; platform/ implements them over D1, R2 and
-Queues, and the unit tests over stdlib sqlite3 and in-memory stores. Imports nothing platform.
+"""The small interfaces the job code depends on; platform/ implements them over D1, R2, Queues
+and the Rate Limiting binding, and the unit tests over stdlib sqlite3 and in-memory stores.
+Imports nothing platform.
 """
 
 from collections.abc import Sequence
@@ -67,6 +68,13 @@ class JobQueue(Protocol):
 
     async def send_tasks(self, tasks: Sequence[TaskRef]) -> None:
         """Enqueue one message per task (`TaskRef.body()`) in a single call (at most `MAX_SEND_BATCH`)."""
+
+
+class RateLimiter(Protocol):
+    """A count of events per key over a fixed period (the Rate Limiting binding)."""
+
+    async def allow(self, key: str) -> bool:
+        """Count one event for `key`; False if `key` is already at its limit for this period."""
 
 
 # Cloudflare Queues' sendBatch takes at most 100 messages per call.

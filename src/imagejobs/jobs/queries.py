@@ -18,7 +18,8 @@ def _sql_list(states: Iterable[JobStatus | TaskStatus | str]) -> str:
 
 
 # The states a task (or job) can still leave; every scan of live tasks or jobs names exactly
-# these, as do the partial indexes tasks_live_updated (0004) and jobs_live_updated (0002).
+# these, as do the partial indexes tasks_live_updated (0004), jobs_live_updated (0002) and
+# jobs_owner_live (0003).
 _LIVE = _sql_list(s for s in TaskStatus if not s.is_terminal)
 _LIVE_JOB = _sql_list(s for s in JobStatus if not s.is_terminal)
 
@@ -60,6 +61,11 @@ DELETE_TASKS_OF_OWNED_JOB = (
     "DELETE FROM tasks WHERE job_id = ?1 AND job_id IN (SELECT id FROM jobs WHERE id = ?1 AND owner = ?2)"
 )
 DELETE_OWNED_JOB = "DELETE FROM jobs WHERE id = ?1 AND owner = ?2 RETURNING id"
+
+# How many of an owner's jobs are unfinished (the cap on active jobs, jobs/throttling.py). The
+# partial index jobs_owner_live (migration 0003) is declared on the same list, so the count
+# reads one index entry per unfinished job, however many finished jobs the owner has.
+COUNT_LIVE_OWNED = f"SELECT COUNT(*) AS live FROM jobs WHERE owner = ? AND status IN ({_LIVE_JOB})"
 
 # Newest first by insertion order. A page continues after a job of the same owner (?3, the
 # last job of the previous page), so pages stay stable while new jobs are inserted at the top;

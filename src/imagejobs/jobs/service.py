@@ -14,16 +14,18 @@ from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation, send_order
 from .ports import BlobDownload, BlobStore, JobQueue
 from .states import JobStatus, TaskStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
+from .throttling import SubmissionThrottle
 from .uploads import ValidImage
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 class JobService:
-    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue):
+    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue, throttle: SubmissionThrottle | None = None):
         self.store = store
         self.blobs = blobs
         self.queue = queue
+        self.throttle = throttle  # None: unthrottled (the unit tests of everything else)
 
     async def submit(
         self,
@@ -45,6 +47,9 @@ class JobService:
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
                 return self._replay(existing, digest, operations), False
+        # After the replay check: a replay creates nothing, so it is never throttled.
+        if self.throttle is not None:
+            await self.throttle.admit(owner)
 
         job_id = new_job_id()
         key = original_key(job_id)

@@ -148,6 +148,11 @@ class JobStore:
         jobs = [Job.from_row(r, tuple(tasks.get(str(r["id"]), ()))) for r in rows[:limit]]
         return Page(jobs, jobs[-1].id if len(rows) > limit else None)
 
+    async def count_live_owned(self, owner: str) -> int:
+        """How many of the owner's jobs are not yet terminal."""
+        row = await self.db.first(queries.COUNT_LIVE_OWNED, owner)
+        return 0 if row is None else int(row["live"])
+
     async def delete_owned(self, owner: str, job_id: str) -> bool:
         """Delete the job and its tasks; False if the owner has no such job."""
         _, deleted = await self.db.batch(

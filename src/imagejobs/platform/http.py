@@ -2,6 +2,7 @@
 `workers.Response`, and the bounded outbound fetch that identity is given for the Access keys."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,7 +75,15 @@ def to_http_request(request: Any) -> HttpRequest:
         headers=headers,
         body=_FormBody(request),
         origin=f"{url.scheme}://{url.netloc}",
+        disconnected=_signal_aborted(request),
     )
+
+
+def _signal_aborted(request: Any) -> Callable[[], bool]:
+    """Whether the client has gone: workerd aborts an incoming request's signal when the client
+    disconnects (compatibility flag enable_request_signal, wrangler.jsonc)."""
+    signal = request.js_object.signal
+    return lambda: bool(signal.aborted)
 
 
 def to_workers_response(response: HttpResponse) -> Response:

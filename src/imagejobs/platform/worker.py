@@ -13,10 +13,12 @@ from ..jobs import recovery, sweeping
 from ..jobs.processing import JobProcessor
 from ..jobs.service import JobService
 from ..jobs.store import JobStore
+from ..jobs.throttling import SubmissionThrottle, ThrottlePolicy
 from .d1 import D1Database
 from .http import fetch_bytes, to_http_request, to_workers_response
 from .queues import QueueJobProducer, consume_batch
 from .r2 import R2BlobStore
+from .rate_limits import RateLimitBinding
 
 # Queue names of wrangler.jsonc: the job queue and its dead letter queue.
 JOB_QUEUE_NAME = "image-jobs"
@@ -43,7 +45,9 @@ async def handle_fetch(request: Any, env: Any) -> Any:
     except ValueError as error:  # a URL the runtime accepted but Python's parser does not
         return to_workers_response(failure_response(BadRequest(f"malformed request URL ({error})")))
     store = JobStore(D1Database(env.DB))
-    service = JobService(store, R2BlobStore(env.IMAGES_BUCKET), QueueJobProducer(env.JOB_QUEUE))
+    policy = ThrottlePolicy(settings.max_active_jobs_per_user, settings.job_creation_period_seconds)
+    throttle = SubmissionThrottle(RateLimitBinding(env.JOB_CREATION_LIMITER), store, policy)
+    service = JobService(store, R2BlobStore(env.IMAGES_BUCKET), QueueJobProducer(env.JOB_QUEUE), throttle)
     response = await handle_request(http_request, settings, service, authenticator)
     return to_workers_response(response)
 
