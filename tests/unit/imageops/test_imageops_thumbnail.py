@@ -189,6 +189,7 @@ def test_steps_and_job_give_the_same_bytes():
     while not job.step():
         pass
     assert job.result() == expected
+    assert job.result() == expected  # as often as asked
     assert job.step()  # stays done
 
 
