@@ -105,6 +105,10 @@ def entries(quick: bool) -> list[corpus.CorpusEntry]:
         Entry(f"libpng-rgb-{size}", size, "RGB", "libpng"),
         Entry(f"libpng-rgba-{size}", size, "RGBA", "libpng"),
         Entry(f"libpng-adam7-{size}", size, "RGB", "libpng", "interlace"),
+        # 4095 px: no integer factor, so resize(BOX); with Adam7, the path that keeps partial row sums.
+        Entry(f"libpng-rgb-{size - 1}", size - 1, "RGB", "libpng"),
+        Entry(f"libpng-rgba-{size - 1}", size - 1, "RGBA", "libpng"),
+        Entry(f"libpng-rgba-adam7-{size - 1}", size - 1, "RGBA", "libpng", "interlace"),
         Entry(f"pillow-gray-alpha-{size}", size, "LA", "pillow"),
         Entry(f"pillow-palette-{size}", size, "P", "pillow"),
     ]

@@ -51,8 +51,12 @@ class ThumbnailSink:
             exact = info.width % width == 0 and info.height % height == 0
             columns = reduce_axis(info.width, info.width // width) if exact else resize_axis(info.width, width)
             rows = reduce_axis(info.height, info.height // height) if exact else resize_axis(info.height, height)
-            box = PremultipliedBoxFilter if self.format.has_alpha else BoxFilter
-            self._filter = box(columns, rows, self.format.channels, self._passes, exact, self.meter)
+            channels = self.format.channels
+            if self.format.has_alpha:
+                self._filter = PremultipliedBoxFilter(columns, rows, channels, self._passes, exact, self.meter)
+            else:  # the cheaper order of resize's passes, within 1 of Pillow's; Adam7 keeps Pillow's (memory)
+                pillow_order = bool(info.interlace)
+                self._filter = BoxFilter(columns, rows, channels, self._passes, exact, self.meter, pillow_order)
             self._buffer = bytearray()  # the long row being collected, from pass pixel _buffer_from
             self._buffer_from = 0
             self._next_band = 0
