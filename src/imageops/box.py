@@ -1,15 +1,16 @@
 """Box (area-average) downscaling of 8-bit pixel rows that arrive pass by pass and strip by strip, with
 the arithmetic of Pillow: reduce() when both factors are integers (exact sums, one rounding), else
-resize(BOX) (a horizontal pass rounded to 8 bits per input row, then a vertical pass). Memory stays
-bounded: nothing of the input is kept beyond the strip at hand, one partial sum per open run, and for
-Adam7 the partial column sums of the rows later passes still add to (resize only).
-Imports only stdlib and sibling modules.
+resize(BOX) (two passes, each rounded to 8 bits). Memory stays bounded: nothing of the input is kept
+beyond the strip at hand, one partial sum per open run, and for Adam7 resizes the partial sums later
+passes still add to. Imports only stdlib, grayscale.budget and sibling modules.
 
 Sums are taken as big-int lane operations (lanes.py): a strip of k rows of P pixels of c samples is
 one int of k*P*c lanes; window sums along the row axis (stride one row) and along the pixel axis
 (stride one pixel) put each run's sum in the lane of its first sample, masks keep the runs' first
-lanes, and one gather packs the results. Reference twin: imageops_reference.box_reduce and
-box_resize (test_box_filter_matches_reference on every strip shape and both orders)."""
+lanes, and one gather packs the results. Reference twins: imageops_reference.run_sums
+(test_run_sums_match_reference), the column sums' loop (test_column_sums_match_reference) and, for
+the whole filter, imageops_reference.thumbnail_pixels (check_against_pillow in
+test_imageops_thumbnail: PngSuite, photos, random images, every order, Adam7, bands, long rows)."""
 
 import math
 from dataclasses import dataclass
@@ -402,7 +403,7 @@ class BoxFilter:
         if ones is None:
             ones = self._band_ones[band_index] = lane_ones(lanes, self.out_width)
         coefficient = resize_coefficient(self.rows.length(output_row))
-        rounded = _rounded(wide * coefficient + ones * RESIZE_ROUNDING, ones)
+        rounded = clip8_lanes(wide * coefficient + ones * RESIZE_ROUNDING, ones)
         sums = self._run_sums(-1, band_index, 1, self.out_width)(rounded)
         self._add_sums(output_row, band_index, self._round_columns(band_index, 1, sums), 1)
 
@@ -435,7 +436,7 @@ class BoxFilter:
             product = sums * weighted[0][1]
         else:
             product = sum((sums & mask) * coefficient for mask, coefficient in weighted)
-        return _rounded(product + ones * RESIZE_ROUNDING, ones)
+        return clip8_lanes(product + ones * RESIZE_ROUNDING, ones)
 
     def _rounding_plan(self, band_index: int, rows: int) -> tuple[int, list[tuple[int, int]]]:
         band = self._image_bands[band_index]
@@ -521,7 +522,7 @@ class BoxFilter:
             return
         if not self.vertical_first:
             coefficient = resize_coefficient(self.rows.length(output_row))
-            total = _rounded(total * coefficient + ones * RESIZE_ROUNDING, ones)
+            total = clip8_lanes(total * coefficient + ones * RESIZE_ROUNDING, ones)
         self._finished[output_row] = total.to_bytes(self._row_lanes * width, "little")[0::width]
 
     def take_rows(self) -> list[bytes]:
@@ -538,11 +539,14 @@ class BoxFilter:
         return self._next_output_row == self.rows.out_size
 
 
-def _rounded(fixed: int, ones: int) -> int:
-    """clip8(x >> 22) in every lane of `fixed` (each lane < 2^31): the result is at most 256 (when run
-    length times weight rounds above 2^22), which clips to 255."""
-    value = (fixed >> RESIZE_PRECISION_BITS) & (ones * 0x1FF)
-    return value - ((value >> 8) & ones)
+def clip8_lanes(fixed: int, ones: int) -> int:
+    """clip8(x >> 22) in every lane of `fixed` (lanes marked by `ones`, each lane < 2^32): x >> 22 is
+    then below 1024 and over 255 only when a run's length times its weight rounds above 2^22 (a little,
+    or for runs of tens of thousands of pixels a few units); those lanes become 255.
+    Reference twin: imageops_reference.clip8 (test_clip8_lanes_matches_reference)."""
+    value = (fixed >> RESIZE_PRECISION_BITS) & (ones * 0x3FF)
+    over = ((value >> 8) | (value >> 9)) & ones
+    return (value & (ones * 0xFF)) | (over * 0xFF)
 
 
 def relane(value: int, lanes: int, width: int, new_width: int) -> bytes:

@@ -208,9 +208,9 @@ class Thumbnail:
         return out
 
     def result(self) -> bytes:
-        """The thumbnail PNG (call once step() has returned True)."""
-        if not self.done:
-            raise RuntimeError("the thumbnail is not finished: call step() until it returns True")
+        """The thumbnail PNG (call once step() has returned True; raises the InvalidImage again if a bad
+        input ended the job)."""
+        self._stepper.check_finished("thumbnail")
         whole = b"".join(self._output)
         self._output = [whole]
         return whole

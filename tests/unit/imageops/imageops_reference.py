@@ -69,6 +69,11 @@ def byte_histogram(data: bytes) -> list[int]:
     return counts
 
 
+def clip8(fixed: int) -> int:
+    """Pillow's clip8: fixed-point value (22 fractional bits) to 0..255."""
+    return min(255, max(0, fixed >> 22))
+
+
 def reduce_multiplier(area: int) -> int:
     """Pillow's division_UINT32(area, 8), by way of numpy-free float32 emulation is what the code does;
     here the same value from its definition: the largest m with m <= 2^32 / (256 * area) after the

@@ -148,6 +148,17 @@ def test_wide_rows_in_bands_and_pieces_match_pillow():
             check_against_pillow(encode_image(image, interlace), image, max_side)
 
 
+def test_runs_of_tens_of_thousands_of_pixels_match_pillow():
+    """Huge reduction factors: reduce()'s multiplier for an area of 125,000 and resize's weights for
+    runs of ~62,500 pixels (whose rounding can exceed 255 before clipping)."""
+    rng = random.Random(10)
+    for width in (1_000_000, 999_999):
+        image = Image.frombytes("L", (width, 2), bytes(rng.choice((0, 255, 254)) for _ in range(2 * width)))
+        check_against_pillow(encode_image(image), image, 16)
+        image = Image.new("L", (width, 2), 255)
+        check_against_pillow(encode_image(image), image, 16)
+
+
 def test_sixteen_bit_and_low_depth_keys():
     """A 16-bit colour key matches whole samples; the thumbnail keeps the high bytes."""
     width, height = 40, 30
@@ -218,6 +229,9 @@ def test_corrupt_files_raise_the_grayscale_code(name):
         while not job.step():
             pass
     assert job.step()  # over after an error
+    with pytest.raises(InvalidImage) as again:
+        job.result()
+    assert again.value.code == expected.value.code
 
 
 def corruptions(data: bytes, seed: int) -> list[bytes]:
