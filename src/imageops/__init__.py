@@ -29,11 +29,16 @@ does it:
 - otherwise Image.resize(size, Image.Resampling.BOX): input pixel x belongs to output pixel j when
   j*scale < x + 0.5 <= (j+1)*scale in Pillow's floating point (so at an exact tie a pixel may count
   for both neighbours or for neither, as in Pillow), each pass rounded to 8 bits in Pillow's fixed
-  point, the vertical pass first when (H - h) > 2 (W - w) as Pillow 13 does. The tests find it
-  equal to the installed Pillow; the promise is within +-2 of it.
-Memory: the input, one strip of rows, one partial sum per open output row and band; for Adam7 inputs
-that resize (not reduce), also the partial sums later passes complete (at most about
-height/2 x thumbnail width x channels x 2 bytes, ~4 MB for a 4096 x 4096 RGBA image).
+  point. Pillow 13 does the vertical pass first when (H - h) > 2 (W - w), else the horizontal one;
+  images with alpha or interlacing follow that order and get exactly Pillow's pixels; other images
+  always take the vertical pass first (half the work), which differs from Pillow's horizontal-first
+  result by at most 1 in a sample. The promise is within +-2 of Pillow's resize.
+Memory: the input, one strip of rows, one partial sum per open output row and band (bench/imageops_bench.py:
+at most 8 MB over the input's size for 4096 x 4096 photos, most of it the grayscale core's unfiltering).
+Adam7 inputs that resize (not reduce) also keep the partial sums later passes complete: about
+height/2 x thumbnail width x channels x 2 bytes with Pillow's horizontal-first order (4 MB for a
+4095 x 4095 RGBA image, which then peaks at 13 MB over its input), or thumbnail height x width x
+channels x 2 with the vertical-first order (tall images).
 
 Metadata: a JSON-ready dict: width, height, bit_depth, color_type {value, name}, interlace {value,
 name}, palette_size, transparency ({"kind": "alpha_channel" | "palette_alpha" | "gray_key" |

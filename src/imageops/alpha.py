@@ -18,8 +18,8 @@ class SplitPremultiplier:
     where alpha has bit b, and ANDed with the colour shifted left by b it adds c * 2^b there; the sum
     c * a <= 65025 never carries out of a lane. MULDIV255 then runs lane-wise: t = x + 128;
     (t + (t >> 8)) >> 8, masking off what the shifts pull in from the next lane.
-    Reference twin: imageops_reference.premultiply (test_premultiply_matches_reference, exhaustive over
-    every (c, a) pair); justified by bench/imageops_bench.py's RGBA rows (a per-sample loop costs
+    Reference twin: imageops_reference.premultiply (test_premultiply_matches_reference_on_every_pair);
+    justified by bench/imageops_bench.py's RGBA rows (a per-sample loop costs
     ~0.15 us per sample, this ~0.01; the split saves a widening copy and the alpha lanes' share of
     every operation against premultiplying whole pixels)."""
 

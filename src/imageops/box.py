@@ -1,15 +1,16 @@
 """Box (area-average) downscaling of 8-bit pixel rows that arrive pass by pass and strip by strip, with
 the arithmetic of Pillow: reduce() when both factors are integers (exact sums, one rounding), else
-resize(BOX) (a horizontal pass rounded to 8 bits per input row, then a vertical pass). Memory stays
-bounded: nothing of the input is kept beyond the strip at hand, one partial sum per open run, and for
-Adam7 the partial column sums of the rows later passes still add to (resize only).
-Imports only stdlib and sibling modules.
+resize(BOX) (two passes, each rounded to 8 bits). Memory stays bounded: nothing of the input is kept
+beyond the strip at hand, one partial sum per open run, and for Adam7 resizes the partial sums later
+passes still add to. Imports only stdlib, grayscale.budget and sibling modules.
 
 Sums are taken as big-int lane operations (lanes.py): a strip of k rows of P pixels of c samples is
 one int of k*P*c lanes; window sums along the row axis (stride one row) and along the pixel axis
 (stride one pixel) put each run's sum in the lane of its first sample, masks keep the runs' first
-lanes, and one gather packs the results. Reference twin: imageops_reference.box_reduce and
-box_resize (test_box_filter_matches_reference on every strip shape and both orders)."""
+lanes, and one gather packs the results. Reference twins: imageops_reference.run_sums
+(test_run_sums_match_reference), the column sums' loop (test_column_sums_match_reference) and, for
+the whole filter, imageops_reference.thumbnail_pixels (check_against_pillow in
+test_imageops_thumbnail: PngSuite, photos, random images, every order, Adam7, bands, long rows)."""
 
 import math
 from dataclasses import dataclass
@@ -117,12 +118,18 @@ class RunSums:
         if not self.lengths:
             return 0
         stride = self.stride_bits
-        if len(self.lengths) == 1:
-            return self.gather(window_sums(value, self.lengths[0], stride))
+        lengths = self.lengths
+        if len(lengths) == 1:
+            return self.gather(window_sums(value, lengths[0], stride))
+        if len(lengths) == 2 and lengths[1] == lengths[0] + 1:
+            # Runs of q and q + 1 (the usual resize): the longer window, minus the last term where a run
+            # of q starts. Cheaper than two windows and two masks.
+            short_mask = self.masks[0]
+            return self.gather(window_sums(value, lengths[1], stride) - ((value >> (lengths[0] * stride)) & short_mask))
         combined = 0
         partial = 0
         done = 0
-        for length, mask in zip(self.lengths, self.masks, strict=True):
+        for length, mask in zip(lengths, self.masks, strict=True):
             partial += window_sums(value, length - done, stride) >> (done * stride)
             done = length
             combined |= partial & mask
@@ -174,10 +181,14 @@ class BoxFilter:
 
     Three orders of work, as Pillow's arithmetic requires:
     - exact (reduce()): sums down each run of rows, then along each run of columns, one rounding;
-    - horizontal first (resize(BOX), the usual case): each input row's column runs rounded to 8 bits,
-      then the runs of those rows rounded again;
-    - vertical first (resize(BOX) when Pillow does its vertical pass first): each run of rows summed
-      and rounded per column, then the column runs of that rounded.
+    - horizontal first (resize(BOX), Pillow's usual order): each input row's column runs rounded to 8
+      bits, then the runs of those rows rounded again;
+    - vertical first (resize(BOX) when Pillow does its vertical pass first, or when pillow_order is
+      False): each run of rows summed and rounded per column, then the column runs of that rounded.
+      Horizontal first costs column sums and a gather per input row, vertical first per output row
+      (about twice as fast on a 4096-pixel photo, bench/imageops_bench.py's 4095 rows); the two orders
+      differ by at most 1 in any sample (test_orders_differ_by_at_most_one), so a caller without alpha
+      (where premultiplying would magnify the difference) may trade Pillow's exact order for speed.
     With Adam7, a row or column sum that later passes still add to is kept until they have (the
     horizontal-first store holds column sums of even rows, the vertical-first one row sums of open
     output rows); the exact order needs none, as its sums are linear."""
@@ -190,12 +201,13 @@ class BoxFilter:
         passes: list[tuple[int, int, int, int, int, int]],
         exact: bool,
         meter: WorkMeter,
+        pillow_order: bool = True,
     ) -> None:
         self.columns = columns
         self.rows = rows
         self.channels = channels
         self.exact = exact
-        self.vertical_first = exact or resize_vertical_first(columns, rows)
+        self.vertical_first = exact or not pillow_order or resize_vertical_first(columns, rows)
         self.meter = meter
         self.passes = passes
         band_ranges = bands_of(columns)
@@ -233,6 +245,7 @@ class BoxFilter:
         self._store: bytearray | None = None
         # Vertical first with Adam7: row sums of open output rows by (output row, band), in image columns.
         self._open_rows: dict[tuple[int, int], list[int]] = {}
+        self._band_ones: dict[int, int] = {}
 
     def _pass_completes_rows(self, pass_index: int) -> bool:
         """Whether no later pass has pixels on this pass's rows. In Adam7 each later pass's row step
@@ -386,9 +399,11 @@ class BoxFilter:
         band = self._image_bands[band_index]
         lanes = band.pixels * self.channels
         wide = int.from_bytes(relane(row_sums, lanes, self.width, self.out_width), "little")
-        ones = lane_ones(lanes, self.out_width)
+        ones = self._band_ones.get(band_index)
+        if ones is None:
+            ones = self._band_ones[band_index] = lane_ones(lanes, self.out_width)
         coefficient = resize_coefficient(self.rows.length(output_row))
-        rounded = _rounded(wide * coefficient + ones * RESIZE_ROUNDING, ones)
+        rounded = clip8_lanes(wide * coefficient + ones * RESIZE_ROUNDING, ones)
         sums = self._run_sums(-1, band_index, 1, self.out_width)(rounded)
         self._add_sums(output_row, band_index, self._round_columns(band_index, 1, sums), 1)
 
@@ -421,7 +436,7 @@ class BoxFilter:
             product = sums * weighted[0][1]
         else:
             product = sum((sums & mask) * coefficient for mask, coefficient in weighted)
-        return _rounded(product + ones * RESIZE_ROUNDING, ones)
+        return clip8_lanes(product + ones * RESIZE_ROUNDING, ones)
 
     def _rounding_plan(self, band_index: int, rows: int) -> tuple[int, list[tuple[int, int]]]:
         band = self._image_bands[band_index]
@@ -507,7 +522,7 @@ class BoxFilter:
             return
         if not self.vertical_first:
             coefficient = resize_coefficient(self.rows.length(output_row))
-            total = _rounded(total * coefficient + ones * RESIZE_ROUNDING, ones)
+            total = clip8_lanes(total * coefficient + ones * RESIZE_ROUNDING, ones)
         self._finished[output_row] = total.to_bytes(self._row_lanes * width, "little")[0::width]
 
     def take_rows(self) -> list[bytes]:
@@ -524,11 +539,14 @@ class BoxFilter:
         return self._next_output_row == self.rows.out_size
 
 
-def _rounded(fixed: int, ones: int) -> int:
-    """clip8(x >> 22) in every lane of `fixed` (each lane < 2^31): the result is at most 256 (when run
-    length times weight rounds above 2^22), which clips to 255."""
-    value = (fixed >> RESIZE_PRECISION_BITS) & (ones * 0x1FF)
-    return value - ((value >> 8) & ones)
+def clip8_lanes(fixed: int, ones: int) -> int:
+    """clip8(x >> 22) in every lane of `fixed` (lanes marked by `ones`, each lane < 2^32): x >> 22 is
+    then below 1024 and over 255 only when a run's length times its weight rounds above 2^22 (a little,
+    or for runs of tens of thousands of pixels a few units); those lanes become 255.
+    Reference twin: imageops_reference.clip8 (test_clip8_lanes_matches_reference)."""
+    value = (fixed >> RESIZE_PRECISION_BITS) & (ones * 0x3FF)
+    over = ((value >> 8) | (value >> 9)) & ones
+    return (value & (ones * 0xFF)) | (over * 0xFF)
 
 
 def relane(value: int, lanes: int, width: int, new_width: int) -> bytes:

@@ -50,6 +50,9 @@ class ImageHeader:
 class RowSink(Protocol):
     """Receives the decoded rows of every pass, in data order; charges its own work to the meter."""
 
+    # Estimated CPython microseconds the sink spends per decoded byte (sizes the pieces of long rows).
+    us_per_decoded_byte: float
+
     def wants_whole_samples(self, info: PngInfo, transparency: bytes | None) -> bool:
         """Whether 16-bit samples must be decoded whole (else only their high bytes are)."""
         ...
@@ -300,7 +303,7 @@ class RowDecoder:
         pixel_bytes = self.decoded.filter_bpp
         pixels_per_byte = 8 // self.decoded.bit_depth if self.decoded.bit_depth < 8 else 0
         done = 0
-        for piece in self._unfilter.long_row_pieces(scanline[0], raw):
+        for piece in self._unfilter.long_row_pieces(scanline[0], raw, self.sink.us_per_decoded_byte):
             if pixels_per_byte:
                 pixels = min(len(piece) * pixels_per_byte, self._pass_width - done)
             else:

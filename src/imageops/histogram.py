@@ -49,6 +49,8 @@ class LumaHistogram:
     """A decoding.RowSink counting the luma of every decoded pixel (all passes of Adam7: order does not
     matter to a histogram)."""
 
+    us_per_decoded_byte = CONVERT_US_PER_BYTE + HISTOGRAM_US_PER_BYTE
+
     def __init__(self, meter: WorkMeter) -> None:
         self.meter = meter
         self.counts = [0] * 256

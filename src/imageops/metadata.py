@@ -70,9 +70,9 @@ class Metadata:
         return self._stepper.step()
 
     def result(self) -> dict[str, object]:
-        """The report (call once step() has returned True)."""
-        if not self.done:
-            raise RuntimeError("the metadata is not finished: call step() until it returns True")
+        """The report (call once step() has returned True; raises the InvalidImage again if a bad input
+        ended the job)."""
+        self._stepper.check_finished("metadata")
         header = self._histogram.header
         info = header.info
         return {

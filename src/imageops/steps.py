@@ -23,6 +23,7 @@ class Stepper:
         self._work = translated(work)
         self._meter = meter
         self.done = False
+        self.error: InvalidImage | None = None  # what ended the work, if a bad input did
 
     def step(self) -> bool:
         """Do one bounded step; returns True once the work has finished. Raises InvalidImage for a bad
@@ -32,9 +33,18 @@ class Stepper:
                 next(self._work)
             except StopIteration:
                 self.done = True
-            except InvalidImage:
+            except InvalidImage as error:
                 self.done = True
+                self.error = error
                 raise
             finally:
                 self._meter.reset()
         return self.done
+
+    def check_finished(self, what: str) -> None:
+        """Raise unless the work finished successfully: RuntimeError if it has not finished, the
+        InvalidImage again if a bad input ended it."""
+        if not self.done:
+            raise RuntimeError(f"the {what} is not finished: call step() until it returns True")
+        if self.error is not None:
+            raise self.error

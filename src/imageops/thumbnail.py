@@ -9,7 +9,7 @@ from grayscale.budget import CONVERT_US_PER_BYTE, WorkMeter
 from grayscale.deinterlace import Adam7Canvas
 
 from .alpha import unpremultiply
-from .box import BoxFilter, PremultipliedBoxFilter
+from .box import BOX_US_PER_BYTE, PIECE_LANES, PREMULTIPLY_US_PER_BYTE, BoxFilter, PremultipliedBoxFilter
 from .decoding import ImageHeader, Limits, SkippingVisitor, walk_png
 from .geometry import DEFAULT_MAX_SIDE, reduce_axis, resize_axis, thumbnail_size
 from .pixels import PixelExpander
@@ -18,12 +18,16 @@ from .steps import Stepper
 
 MAX_SIDE_RANGE = (1, 4096)  # an output is at most 4096 x 4096 (its Adam7 canvas, if kept, 64 MB)
 CANVAS_PIECE_BYTES = 1 << 16  # a kept-size Adam7 image is written out this much at a time
+UNPREMULTIPLY_US_PER_PIXEL = 0.3  # alpha.unpremultiply, a Python loop over output pixels
 
 
 class ThumbnailSink:
     """Receives decoded rows (decoding.RowSink) and produces the thumbnail PNG: pixels are expanded to
     8 bits, then either box-filtered to the thumbnail size or, when the image already fits, written
     as they are (through an Adam7 canvas of the output's size when interlaced)."""
+
+    # Expanding (up to 4 output bytes per decoded byte), premultiplying and box-filtering them.
+    us_per_decoded_byte = CONVERT_US_PER_BYTE + 4 * (BOX_US_PER_BYTE + PREMULTIPLY_US_PER_BYTE)
 
     def __init__(self, max_side: int, meter: WorkMeter) -> None:
         self.max_side = max_side
@@ -47,8 +51,12 @@ class ThumbnailSink:
             exact = info.width % width == 0 and info.height % height == 0
             columns = reduce_axis(info.width, info.width // width) if exact else resize_axis(info.width, width)
             rows = reduce_axis(info.height, info.height // height) if exact else resize_axis(info.height, height)
-            box = PremultipliedBoxFilter if self.format.has_alpha else BoxFilter
-            self._filter = box(columns, rows, self.format.channels, self._passes, exact, self.meter)
+            channels = self.format.channels
+            if self.format.has_alpha:
+                self._filter = PremultipliedBoxFilter(columns, rows, channels, self._passes, exact, self.meter)
+            else:  # the cheaper order of resize's passes, within 1 of Pillow's; Adam7 keeps Pillow's (memory)
+                pillow_order = bool(info.interlace)
+                self._filter = BoxFilter(columns, rows, channels, self._passes, exact, self.meter, pillow_order)
             self._buffer = bytearray()  # the long row being collected, from pass pixel _buffer_from
             self._buffer_from = 0
             self._next_band = 0
@@ -74,7 +82,7 @@ class ThumbnailSink:
         channels = self.format.channels
         bands = self._filter.bands[pass_index]
         line = self._passes[pass_index][4] * channels
-        rows_per_piece = max(1, 4096 // max(1, line))
+        rows_per_piece = max(1, PIECE_LANES // max(1, line))
         for start in range(0, count, rows_per_piece):
             rows = min(rows_per_piece, count - start)
             piece = pixels[start * line : (start + rows) * line]
@@ -120,6 +128,7 @@ class ThumbnailSink:
         for row in self._filter.take_rows():
             if self.format.has_alpha:
                 row = unpremultiply(row, self.format.channels)
+                self.meter.spent += UNPREMULTIPLY_US_PER_PIXEL * len(row) / self.format.channels
             self._writer.add_rows(row)
         self._pieces.append(self._writer.take_output())
 
@@ -193,16 +202,18 @@ class Thumbnail:
                 self._output.append(piece)
 
     def take_output(self) -> bytes:
-        """The output produced so far and not yet taken (for thumbnail_steps)."""
+        """The output produced since the last call (for thumbnail_steps; result() then has only the rest)."""
         out = b"".join(self._output)
         self._output = []
         return out
 
     def result(self) -> bytes:
-        """The thumbnail PNG (call once step() has returned True)."""
-        if not self.done:
-            raise RuntimeError("the thumbnail is not finished: call step() until it returns True")
-        return self.take_output()
+        """The thumbnail PNG (call once step() has returned True; raises the InvalidImage again if a bad
+        input ended the job)."""
+        self._stepper.check_finished("thumbnail")
+        whole = b"".join(self._output)
+        self._output = [whole]
+        return whole
 
 
 def thumbnail_steps(

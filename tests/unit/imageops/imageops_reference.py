@@ -69,6 +69,11 @@ def byte_histogram(data: bytes) -> list[int]:
     return counts
 
 
+def clip8(fixed: int) -> int:
+    """Pillow's clip8: fixed-point value (22 fractional bits) to 0..255."""
+    return min(255, max(0, fixed >> 22))
+
+
 def reduce_multiplier(area: int) -> int:
     """Pillow's division_UINT32(area, 8), by way of numpy-free float32 emulation is what the code does;
     here the same value from its definition: the largest m with m <= 2^32 / (256 * area) after the
@@ -111,10 +116,12 @@ def box_members(in_size: int, out_size: int) -> list[list[int]]:
     return members
 
 
-def box_resize(pixels: bytes, width: int, height: int, channels: int, out_width: int, out_height: int) -> bytes:
+def box_resize(
+    pixels: bytes, width: int, height: int, channels: int, out_width: int, out_height: int, vertical_first: bool | None
+) -> bytes:
     """Pillow 13's resize((out_width, out_height), BOX) of 8-bit samples (already premultiplied if alpha):
     two passes, each rounded to 8 bits with 22-bit fixed-point weights, vertical first when
-    (H - h) > 2 (W - w); a pass whose size does not change is skipped."""
+    (H - h) > 2 (W - w) (vertical_first None) or as told; a pass whose size does not change is skipped."""
 
     def weight(n: int) -> int:
         return int(0.5 + (1.0 / n) * (1 << 22))
@@ -144,16 +151,21 @@ def box_resize(pixels: bytes, width: int, height: int, channels: int, out_width:
         ]
 
     rows = [list(pixels[y * width * channels : (y + 1) * width * channels]) for y in range(height)]
-    if height - out_height > 2 * (width - out_width):
+    if vertical_first is None:
+        vertical_first = height - out_height > 2 * (width - out_width)
+    if vertical_first:
         result = horizontal(vertical(rows, out_height), out_width)
     else:
         result = vertical(horizontal(rows, out_width), out_height)
     return bytes(v for row in result for v in row)
 
 
-def thumbnail_pixels(pixels: bytes, width: int, height: int, channels: int, size: tuple[int, int]) -> bytes:
+def thumbnail_pixels(
+    pixels: bytes, width: int, height: int, channels: int, size: tuple[int, int], interlaced: bool
+) -> bytes:
     """The thumbnail's pixels from full-resolution 8-bit pixels: reduce when the factors are integers,
-    resize(BOX) otherwise, premultiplied around it when the last channel is alpha (channels 2 or 4)."""
+    resize(BOX) otherwise, premultiplied around it when the last channel is alpha (channels 2 or 4);
+    without alpha and interlacing, resize does its vertical pass first."""
     out_width, out_height = size
     if (out_width, out_height) == (width, height):
         return pixels
@@ -162,5 +174,6 @@ def thumbnail_pixels(pixels: bytes, width: int, height: int, channels: int, size
     if width % out_width == 0 and height % out_height == 0:
         result = box_reduce(source, width, height, channels, width // out_width, height // out_height)
     else:
-        result = box_resize(source, width, height, channels, out_width, out_height)
+        vertical_first = None if alpha or interlaced else True
+        result = box_resize(source, width, height, channels, out_width, out_height, vertical_first)
     return unpremultiply(result, channels) if alpha else result

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from grayscale import PngInfo
 from imageops.alpha import SplitPremultiplier, unpremultiply
-from imageops.box import RunSums, column_sums, relane
+from imageops.box import RunSums, clip8_lanes, column_sums, relane
 from imageops.geometry import reduce_multiplier
 from imageops.histogram import byte_histogram
 from imageops.lanes import LaneGather, lane_width_for, widen, window_sums
@@ -181,3 +181,12 @@ def test_expander_matches_per_sample_decoding(color_type, bit_depth):
             rgb = list(palette[3 * v : 3 * v + 3]) if v < entries else [0, 0, 0]
             expected += [*rgb, alphas[v] if v < len(alphas) else 255]
     assert list(expander.expand(rows, width)) == expected
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=60))
+def test_clip8_lanes_matches_reference(values):
+    """Any lane below 2^32 (a run's sum times its weight, plus 2^21), including those over 255."""
+    values = [*values, 256 << 22, (256 << 22) + 12345, 255 << 22, (258 << 22) + 1, 2**32 - 1, 0]
+    ones = sum(1 << (32 * i) for i in range(len(values)))
+    packed = sum(v << (32 * i) for i, v in enumerate(values))
+    assert ref.lanes_of(clip8_lanes(packed, ones), len(values), 4) == [ref.clip8(v) for v in values]

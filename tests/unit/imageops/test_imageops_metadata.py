@@ -15,7 +15,7 @@ from imageops_testdata import CORRUPT_FILES, PNG_DIR, VALID_FILES, reference_rgb
 from PIL import Image, PngImagePlugin
 
 import grayscale
-from imageops import InvalidImage, metadata
+from imageops import InvalidImage, Metadata, metadata
 from imageops.chunk_facts import MAX_CHUNK_READ, MAX_PROBLEMS, MAX_TEXT_CHUNKS, MAX_TEXT_TOTAL
 from imageops.text_chunks import MAX_TEXT_BYTES
 
@@ -272,6 +272,14 @@ def test_corrupt_files_raise_the_grayscale_code(name):
     with pytest.raises(InvalidImage) as caught:
         metadata(data)
     assert caught.value.code == expected.value.code
+    job = Metadata(data)
+    with pytest.raises(RuntimeError):
+        job.result()
+    with pytest.raises(InvalidImage):
+        while not job.step():
+            pass
+    with pytest.raises(InvalidImage):
+        job.result()
 
 
 def test_an_unknown_critical_chunk_is_fatal():
