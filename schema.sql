@@ -1,6 +1,7 @@
 -- The whole D1 schema: the migrations in migrations/ applied in order (a test keeps them equal).
--- Jobs: one row per uploaded image. Status transitions are guarded in SQL by the store
--- (src/imagejobs/jobs/queries.py); the CHECK lists every status of jobs/states.py.
+-- Jobs: one row per uploaded image. Its status is derived from its tasks' (below) in the same
+-- D1 batch as every task change, guarded in SQL by the store (src/imagejobs/jobs/queries.py);
+-- the CHECK lists every status of jobs/states.py.
 CREATE TABLE jobs (
     id                    TEXT PRIMARY KEY,
     owner                 TEXT NOT NULL,
@@ -18,6 +19,8 @@ CREATE TABLE jobs (
     original_width        INTEGER NOT NULL,
     original_height       INTEGER NOT NULL,
     original_sha256       TEXT NOT NULL,
+    -- Since migration 0004 the result, error and outbox columns are the tasks'; these are
+    -- no longer written (a later migration drops them).
     result_key            TEXT,
     result_size           INTEGER,
     result_width          INTEGER,
@@ -44,8 +47,37 @@ CREATE INDEX jobs_owner_seq ON jobs (owner, seq DESC);
 CREATE UNIQUE INDEX jobs_owner_idempotency_key ON jobs (owner, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 
--- The recovery cron's and the daily sweep's scan: only live jobs, oldest change first.
+-- The scan of live jobs (migration 0002; since 0004 it settles jobs after bulk task changes).
 CREATE INDEX jobs_live_updated ON jobs (status, updated_at) WHERE status IN ('pending', 'in_progress');
 
 -- The cap on a user's unfinished jobs (migration 0003): one entry per unfinished job.
 CREATE INDEX jobs_owner_live ON jobs (owner, status) WHERE status IN ('pending', 'in_progress');
+
+-- Tasks (migration 0004): one row per operation of a job, each with its own queue message,
+-- status, attempts, error and result; the CHECKs list every operation of jobs/operations.py
+-- and every state of jobs/states.py.
+CREATE TABLE tasks (
+    job_id              TEXT NOT NULL REFERENCES jobs (id),
+    operation           TEXT NOT NULL
+                        CHECK (operation IN ('grayscale', 'thumbnail', 'metadata')),
+    status              TEXT NOT NULL
+                        CHECK (status IN ('pending', 'in_progress', 'completed', 'failed', 'cancelled')),
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    started_at          TEXT,
+    completed_at        TEXT,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    result_key          TEXT,
+    result_size         INTEGER,
+    result_content_type TEXT,
+    result_width        INTEGER,
+    result_height       INTEGER,
+    error_code          TEXT,
+    error_message       TEXT,
+    enqueued_at         TEXT,
+    redrives            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, operation)
+);
+
+-- The recovery cron's and the daily sweep's scan: only live tasks, oldest change first.
+CREATE INDEX tasks_live_updated ON tasks (status, updated_at) WHERE status IN ('pending', 'in_progress');

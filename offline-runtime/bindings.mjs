@@ -39,11 +39,19 @@ export class D1Database {
     return new D1PreparedStatement(this, sql, []);
   }
 
-  batch(statements) {
-    return this.gateway.json(this.path, {
+  /** D1's batch: one transaction. A fault on any of its statements is the whole batch's, as on
+   * D1 (`query`: none of them runs; `reply`: all of them run and the reply is lost). */
+  async batch(statements) {
+    const sql = statements.map((s) => s.sql).join(";\n");
+    const failure = (what) => () => new Error(`D1_ERROR: injected fault: ${what}`);
+    const ran = await this.faults.apply(this.binding, "query", sql, failure("the database is unavailable"));
+    const result = await this.gateway.json(this.path, {
       method: "batch",
       statements: statements.map((s) => s.toJSON()),
     });
+    ran?.();
+    (await this.faults.apply(this.binding, "reply", sql, failure("the reply was lost (the batch ran)")))?.();
+    return result;
   }
 
   exec(sql) {

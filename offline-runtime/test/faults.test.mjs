@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { D1Database } from "../bindings.mjs";
 import { FaultInjector, parseFaults } from "../faults.mjs";
 import { Gate, Isolate, IsolateCrashed } from "../isolate.mjs";
 
@@ -110,4 +111,19 @@ test("a crash fails the events in flight and a new instance serves the next ones
   assert.equal(instances[0].gate.open, false);
   assert.equal(await isolate.fetch({}), "served by instance 2");
   assert.equal(isolate.restarts, 1);
+});
+
+test("a D1 batch is one transaction: a fault on any of its statements is the batch's", async () => {
+  const sent = [];
+  const gateway = { json: async (_path, op) => sent.push(op.statements.length) && { ok: true } };
+  const faults = new FaultInjector(
+    parseFaults(["DB.query*1=SET status = 'completed'", "DB.reply*1=SET status = 'failed'"], kinds),
+  );
+  const db = new D1Database(gateway, "DB", faults);
+  const batch = (sql) => db.batch([db.prepare(sql), db.prepare("UPDATE jobs SET status = 'x'")]);
+  await assert.rejects(batch("UPDATE tasks SET status = 'completed'"), /injected fault: the database is unavailable/);
+  assert.deepEqual(sent, []); // nothing ran
+  await assert.rejects(batch("UPDATE tasks SET status = 'failed'"), /the reply was lost \(the batch ran\)/);
+  assert.deepEqual(sent, [2]); // it ran, then its reply was lost
+  assert.deepEqual(await batch("UPDATE tasks SET status = 'completed'"), { ok: true }); // *1: used up
 });

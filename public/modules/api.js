@@ -76,8 +76,9 @@ export function retryAfterSeconds(value) {
 }
 
 /** POST /api/jobs with one file; resolves to { job, retryAfter }, rejects with ApiError or AbortError.
- * `key` is the Idempotency-Key: a retry of the same upload creates no second job. */
-export function uploadFile(file, { onProgress, signal, key }) {
+ * `key` is the Idempotency-Key: a retry of the same upload creates no second job. `operations`:
+ * the API's comma-separated operations (none sent: the server's default). */
+export function uploadFile(file, { onProgress, signal, key, operations }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/jobs");
@@ -106,6 +107,7 @@ export function uploadFile(file, { onProgress, signal, key }) {
     signal?.addEventListener("abort", () => xhr.abort(), { once: true });
     const form = new FormData();
     form.append("file", file, file.name);
+    if (operations) form.append("operations", operations);
     xhr.send(form);
   });
 }

@@ -1,9 +1,10 @@
 // One job's card, rendering only: fills a copy of <template id="job-template"> from a job (name,
-// badge, facts, the timeline from the status table, error, buttons, result placeholder) and runs
-// the delete confirmation. What its buttons do is the caller's (job-item.js). Imports formatting
-// and the status table.
+// badge, facts, the timeline from the status table, each task's status, error, buttons, result
+// placeholder) and runs the delete confirmation. What its buttons do is the caller's
+// (job-item.js). Imports formatting, the operations and the status table.
 
 import { formatBytes, formatTime, grayscaleName, sentence } from "./format.js";
+import { operationLabel, resultName } from "./operations.js";
 import { PHASE_TEXT, resultPlaceholder, statusLabel, TERMINAL, timelineSteps } from "./statuses.js";
 
 const template = document.getElementById("job-template");
@@ -30,9 +31,21 @@ function renderStep(el, phase, label, time) {
   }
 }
 
+/** Saves an object URL as a file, as a click on a download link would. */
+export function saveAs(url, fileName) {
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
 export class JobCard {
-  /** An empty card for job `jobId`; `onCancel()` and `onDelete()` (confirmed) are its actions. */
-  constructor(jobId, { onCancel, onDelete }) {
+  /** An empty card for job `jobId`; `onCancel()`, `onDelete()` (confirmed) and
+   * `onDownloadTask(operation)` are its actions. */
+  constructor(jobId, { onCancel, onDelete, onDownloadTask }) {
     this.el = template.content.firstElementChild.cloneNode(true);
     this.el.dataset.jobId = jobId;
     const q = (selector) => this.el.querySelector(selector);
@@ -44,6 +57,10 @@ export class JobCard {
       in_progress: q('[data-step="in_progress"]'),
       end: q('[data-step="end"]'),
     };
+    this.tasks = q(".tasks");
+    this.taskItems = new Map(); // operation → its <li>
+    this.onDownloadTask = onDownloadTask;
+    this.fetchDownload = null;
     this.error = q(".job-error");
     this.note = q(".job-note");
     this.figures = {
@@ -60,6 +77,7 @@ export class JobCard {
     this.name.id = titleId;
     q(".job-card").setAttribute("aria-labelledby", titleId);
 
+    this.download.addEventListener("click", (event) => this.downloadClicked(event));
     this.cancelButton.addEventListener("click", () => onCancel());
     this.deleteButton.addEventListener("click", () => this.askDelete());
     this.confirmYes.addEventListener("click", () => onDelete());
@@ -86,6 +104,7 @@ export class JobCard {
     this.meta.textContent = parts.join(" · ");
 
     this.renderTimeline(job);
+    this.renderTasks(job);
 
     const message = job.error?.message;
     this.error.hidden = !(status === "failed" && message);
@@ -97,7 +116,10 @@ export class JobCard {
     this.deleteButton.setAttribute("aria-label", `Delete ${name}`);
     this.download.setAttribute("aria-label", `Download ${grayscaleName(name)}`);
 
-    this.figures.result.querySelector(".placeholder").textContent = resultPlaceholder(status);
+    const grayscaleAsked = !job.tasks || job.tasks.some((task) => task.operation === "grayscale");
+    this.figures.result.querySelector(".placeholder").textContent = grayscaleAsked
+      ? resultPlaceholder(status)
+      : "Not requested";
     this.figures.result.classList.toggle("busy", status === "in_progress");
   }
 
@@ -109,6 +131,61 @@ export class JobCard {
     }
   }
 
+  /** One line per task: its operation, its status and, once it has a result (other than the
+   * grayscale image, which has the card's own Download link), a button to download it. */
+  renderTasks(job) {
+    const tasks = job.tasks ?? [];
+    this.tasks.hidden = tasks.length === 0;
+    const name = jobFileName(job);
+    for (const task of tasks) {
+      let item = this.taskItems.get(task.operation);
+      if (!item) {
+        item = document.createElement("li");
+        item.className = "task";
+        item.dataset.operation = task.operation;
+        const label = document.createElement("span");
+        label.className = "task-name";
+        label.textContent = operationLabel(task.operation);
+        const status = document.createElement("span");
+        status.className = "task-status";
+        item.append(label, status);
+        this.tasks.append(item);
+        this.taskItems.set(task.operation, item);
+      }
+      item.dataset.status = task.status;
+      const status = item.querySelector(".task-status");
+      status.dataset.status = task.status;
+      status.textContent = statusLabel(task.status);
+
+      const downloadable = task.status === "completed" && task.result && task.operation !== "grayscale";
+      let button = item.querySelector(".task-download");
+      if (downloadable && !button) {
+        button = document.createElement("button");
+        button.type = "button";
+        button.className = "button quiet small task-download";
+        button.textContent = "Download";
+        button.addEventListener("click", () => this.onDownloadTask(task.operation));
+        item.append(button);
+      }
+      if (button) {
+        button.hidden = !downloadable;
+        button.setAttribute("aria-label", `Download ${resultName(name, task.operation)}`);
+      }
+
+      let error = item.querySelector(".task-error");
+      const message = task.status === "failed" ? task.error?.message : null;
+      if (message && !error) {
+        error = document.createElement("span");
+        error.className = "task-error";
+        item.append(error);
+      }
+      if (error) {
+        error.hidden = !message;
+        error.textContent = message ? sentence(message) : "";
+      }
+    }
+  }
+
   /** A line under the timeline (a failed status check or image load); null hides it. */
   showNote(text) {
     this.note.hidden = !text;
@@ -117,10 +194,33 @@ export class JobCard {
 
   /** The Download link, once the result's object URL exists. */
   showDownload(url, fileName) {
+    this.fetchDownload = null;
     this.download.href = url;
     this.download.download = fileName;
     this.download.hidden = false;
     this.download.setAttribute("aria-label", `Download ${fileName}`);
+  }
+
+  /** The Download link of a result the page has not fetched (its preview came from the
+   * thumbnail): `href` is the API's, and a click fetches it with the identity header first;
+   * `fetchUrl()` resolves to its object URL and file name. */
+  offerDownload(href, fileName, fetchUrl) {
+    if (this.download.href.startsWith("blob:")) return;
+    this.fetchDownload = fetchUrl;
+    this.download.href = href;
+    this.download.download = fileName;
+    this.download.hidden = false;
+    this.download.setAttribute("aria-label", `Download ${fileName}`);
+  }
+
+  async downloadClicked(event) {
+    if (!this.fetchDownload) return; // an object URL already: the browser saves it
+    event.preventDefault();
+    const fetchUrl = this.fetchDownload;
+    const fetched = await fetchUrl();
+    if (!fetched) return;
+    this.showDownload(fetched.url, fetched.fileName);
+    saveAs(fetched.url, fetched.fileName);
   }
 
   setCancelling(busy) {

@@ -1,11 +1,12 @@
 // One job on the page: its card, its poller and its previews kept in step, what the card's
-// Cancel and Delete do, and the announcement of each state change. Tells its list (job-list.js)
-// when it leaves the page. Imports the modules it combines.
+// Cancel, Delete and Download buttons do, and the announcement of each state change. Tells its
+// list (job-list.js) when it leaves the page. Imports the modules it combines.
 
 import { api } from "./api.js";
-import { sentence } from "./format.js";
-import { JobCard, jobFileName } from "./job-card.js";
+import { dispositionName, grayscaleName, sentence } from "./format.js";
+import { JobCard, jobFileName, saveAs } from "./job-card.js";
 import { announce, describe, showAlert } from "./messages.js";
+import { operationLabel, resultName, taskOf } from "./operations.js";
 import { Poller } from "./poller.js";
 import { Previews, stopWatching, whenNearViewport } from "./previews.js";
 import { statusPhrase, TERMINAL } from "./statuses.js";
@@ -13,14 +14,19 @@ import { statusPhrase, TERMINAL } from "./statuses.js";
 const jobsHeading = document.getElementById("jobs-heading");
 
 export class JobItem {
-  /** `onGone(item)` is called once the item has left the page (deleted, vanished or reset). */
-  constructor(job, session, { onGone }) {
+  /** `onGone(item)` is called once the item has left the page (deleted, vanished or reset);
+   * `file` is the File the job was uploaded from on this page, if it was. */
+  constructor(job, session, { onGone, file = null }) {
     this.session = session;
     this.job = null;
     this.visible = false;
     this.onPage = true;
     this.onGone = onGone;
-    this.card = new JobCard(job.id, { onCancel: () => this.cancel(), onDelete: () => this.remove() });
+    this.card = new JobCard(job.id, {
+      onCancel: () => this.cancel(),
+      onDelete: () => this.remove(),
+      onDownloadTask: (operation) => this.downloadTask(operation),
+    });
     this.el = this.card.el;
     this.poller = new Poller(session, {
       job: () => this.job,
@@ -40,6 +46,7 @@ export class JobItem {
       onPage: () => this.onPage,
       onResult: (url, fileName) => this.card.showDownload(url, fileName),
       onNote: (text) => this.card.showNote(text),
+      localFile: file,
     });
 
     this.update(job, { initial: true });
@@ -65,16 +72,56 @@ export class JobItem {
     const status = job.status;
     const name = this.fileName;
     this.card.render(job);
+    if (job.result) {
+      // The grayscale result exists: Download fetches it when clicked, unless a preview did.
+      const path = job.links?.result ?? `/api/jobs/${job.id}/result`;
+      this.card.offerDownload(path, grayscaleName(name), () => this.fetchResult(path, grayscaleName(name)));
+    }
+    if (this.visible) this.previews.refresh();
 
-    if (status === "completed" && this.visible) this.previews.load("result");
-
+    this.announceTasks(job, { quiet: initial });
     if (!initial && before !== status) {
       const message = job.error?.message;
-      if (status === "completed") announce(`${name} is completed. The grayscale image is ready to download.`);
+      const ready = job.result ? "The grayscale image is ready to download." : "Its results are ready.";
+      if (status === "completed") announce(`${name} is completed. ${ready}`);
       else if (status === "failed") announce(`${name} failed. ${sentence(message ?? "")}`.trim());
       else announce(`${name} is ${statusPhrase(status)}.`);
     }
     if (TERMINAL.has(status)) this.poller.stop();
+  }
+
+  /** Announces each task that ended since the last version while the job itself goes on (the
+   * job's own announcement says the rest). */
+  announceTasks(job, { quiet }) {
+    for (const task of job.tasks ?? []) {
+      const was = this.taskStatuses?.get(task.operation);
+      if (!quiet && !TERMINAL.has(job.status) && was !== task.status && TERMINAL.has(task.status)) {
+        announce(`${this.fileName}: ${operationLabel(task.operation).toLowerCase()} ${statusPhrase(task.status)}.`);
+      }
+    }
+    this.taskStatuses = new Map((job.tasks ?? []).map((task) => [task.operation, task.status]));
+  }
+
+  /** Downloads a result with the identity header; resolves to { url, fileName }, or null. */
+  async fetchResult(path, fallbackName) {
+    try {
+      const response = await api(path, { headers: { Accept: "*/*" }, signal: this.session.abort.signal });
+      const blob = await response.blob();
+      if (!this.onPage) return null;
+      const url = this.previews.track(blob);
+      return { url, fileName: dispositionName(response.headers.get("Content-Disposition")) ?? fallbackName };
+    } catch (error) {
+      if (error?.name !== "AbortError") this.card.showNote(`The download failed: ${describe(error)}`);
+      return null;
+    }
+  }
+
+  /** Saves the result of the job's `operation` task (its Download button). */
+  async downloadTask(operation) {
+    const task = taskOf(this.job, operation);
+    if (!task?.result) return;
+    const fetched = await this.fetchResult(task.result.url, resultName(this.fileName, operation));
+    if (fetched) saveAs(fetched.url, fetched.fileName);
   }
 
   /** Checks the job's status in `seconds` (see poller.js). */
@@ -84,8 +131,7 @@ export class JobItem {
 
   onVisible() {
     this.visible = true;
-    this.previews.load("original");
-    if (this.job.status === "completed") this.previews.load("result");
+    this.previews.refresh();
   }
 
   async cancel() {

@@ -19,8 +19,9 @@ const loadMoreButton = document.getElementById("load-more");
 const items = new Map(); // job id → JobItem
 let nextCursor = null;
 
-/** Shows a job (or updates the one already shown) at the top or the bottom of the list. */
-export function addJob(job, { position }) {
+/** Shows a job (or updates the one already shown) at the top or the bottom of the list; `file`
+ * is the File it was just uploaded from, if any (its preview needs no download). */
+export function addJob(job, { position, file = null }) {
   const existing = items.get(job.id);
   if (existing) {
     existing.update(job);
@@ -31,6 +32,7 @@ export function addJob(job, { position }) {
       if (items.get(gone.id) === gone) items.delete(gone.id);
       updateEmptyState();
     },
+    file,
   });
   items.set(job.id, item);
   if (position === "top") list.prepend(item.el);

@@ -8,6 +8,7 @@ import { ApiError, uploadFile } from "./api.js";
 import { formatBytes, formatLimit } from "./format.js";
 import { addJob, updateEmptyState } from "./job-list.js";
 import { announce, describe, pausedMessage, showAlert } from "./messages.js";
+import { chosenOperations } from "./operations.js";
 import { POLL_BASE_SECONDS } from "./poller.js";
 import { currentSession, identityMode, identityProblem } from "./session.js";
 import { statusPhrase } from "./statuses.js";
@@ -57,6 +58,11 @@ export async function handleFiles(fileList) {
     showAlert("Uploading is not possible until your identity is known.");
     return;
   }
+  const operations = chosenOperations(); // as ticked now: a retry sends the same
+  if (!operations) {
+    showAlert("Choose at least one thing to make of each image (grayscale, thumbnail or metadata).");
+    return;
+  }
   const accepted = [];
   for (const file of files) {
     const reason = await rejectReason(file);
@@ -65,7 +71,7 @@ export async function handleFiles(fileList) {
   }
   const session = currentSession();
   for (const file of accepted) {
-    const row = new UploadRow(file);
+    const row = new UploadRow(file, operations);
     // One upload at a time, in the order chosen: jobs are created (and listed) in that order.
     queue = queue.then(() => row.run(session)).catch(() => row.el.remove());
   }
@@ -77,8 +83,9 @@ function randomId() {
 }
 
 class UploadRow {
-  constructor(file) {
+  constructor(file, operations) {
     this.file = file;
+    this.operations = operations;
     this.key = randomId();
     this.started = false;
     this.abort = new AbortController();
@@ -123,6 +130,7 @@ class UploadRow {
           onProgress: (f) => this.setProgress(f),
           signal: this.abort.signal,
           key: this.key,
+          operations: this.operations,
         });
         if (paused) announce("Uploads resumed.");
         return sent;
@@ -181,7 +189,7 @@ class UploadRow {
     try {
       const { job, retryAfter } = await this.send();
       if (session !== currentSession()) return;
-      const item = addJob(job, { position: "top" });
+      const item = addJob(job, { position: "top", file: this.file });
       announce(`${job.original?.name ?? this.file.name} uploaded; it is ${statusPhrase(job.status)}.`);
       item.schedule(retryAfter ?? POLL_BASE_SECONDS);
       updateEmptyState();

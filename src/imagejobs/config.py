@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
+# The thumbnail operation's longest side; at most 4096 (the core's bound: an output of 4096 x 4096).
+DEFAULT_THUMBNAIL_MAX_SIDE = 256
+MAX_THUMBNAIL_MAX_SIDE = 4096
 DEFAULT_MAX_ACTIVE_JOBS_PER_USER = 50
 # The period of the JOB_CREATION_LIMITER binding (wrangler.jsonc `ratelimits`): the platform
 # accepts 10 or 60 seconds only. The Worker cannot read a binding's configuration, so the period
@@ -31,6 +34,7 @@ class Settings:
     processing_delay_seconds: float = 0.0
     # A conversion hands the event loop back after about this much work (0: never).
     conversion_slice_ms: int = 30
+    thumbnail_max_side: int = DEFAULT_THUMBNAIL_MAX_SIDE
     # "dev" trusts X-Dev-User (local only); "access" verifies Cloudflare Access tokens;
     # None means nothing is configured and the API refuses every identified route.
     auth_mode: str | None = None
@@ -62,6 +66,10 @@ class Settings:
                 raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
             return value
 
+        thumbnail_max_side = int(number("THUMBNAIL_MAX_SIDE", DEFAULT_THUMBNAIL_MAX_SIDE, int, 1))
+        if thumbnail_max_side > MAX_THUMBNAIL_MAX_SIDE:
+            raise ConfigError(f"THUMBNAIL_MAX_SIDE must be at most {MAX_THUMBNAIL_MAX_SIDE}, got {thumbnail_max_side}")
+
         mode = text("AUTH_MODE").lower() or None
         if mode is None and text("ACCESS_TEAM_DOMAIN") and text("ACCESS_AUD"):
             mode = "access"
@@ -75,6 +83,7 @@ class Settings:
             max_pixels=int(number("MAX_PIXELS", DEFAULT_MAX_PIXELS, int, 1)),
             processing_delay_seconds=number("PROCESSING_DELAY_SECONDS", 0.0, float, 0),
             conversion_slice_ms=int(number("CONVERSION_SLICE_MS", 30, int, 0)),
+            thumbnail_max_side=thumbnail_max_side,
             auth_mode=mode,
             access_team_domain=text("ACCESS_TEAM_DOMAIN"),
             access_aud=text("ACCESS_AUD"),

@@ -32,6 +32,11 @@ class LocalState:
         rows = self._query("d1/miniflare-D1DatabaseObject/*.sqlite", "SELECT * FROM jobs", sqlite3.Row)
         return [dict(row) for row in rows]
 
+    def tasks(self) -> list[dict]:
+        """Every task row, as stored (its outbox columns included: enqueued_at, redrives)."""
+        rows = self._query("d1/miniflare-D1DatabaseObject/*.sqlite", "SELECT * FROM tasks", sqlite3.Row)
+        return [dict(row) for row in rows]
+
     def job_ids(self, owner: str | None = None) -> set[str]:
         sql = "SELECT id, owner FROM jobs"
         rows = self._query("d1/miniflare-D1DatabaseObject/*.sqlite", sql)
@@ -40,4 +45,4 @@ class LocalState:
     def orphan_keys(self) -> set[str]:
         """R2 objects that belong to no job row."""
         jobs = self.job_ids()
-        return {k for k in self.r2_keys() if k.split("/", 1)[-1].removesuffix(".png") not in jobs}
+        return {k for k in self.r2_keys() if k.split("/", 1)[-1].rsplit(".", 1)[0] not in jobs}

@@ -77,14 +77,14 @@ def test_a_job_whose_send_failed_is_accepted_and_the_cron_sends_it(own_runtime):
     accepted = upload(url, original)  # 202 although the queue refused the message
     time.sleep(2.5)
     assert job(url, accepted["id"])["status"] == "pending"  # nothing was sent
-    assert [row["enqueued_at"] for row in state.jobs()] == [None]
+    assert [row["enqueued_at"] for row in state.tasks()] == [None]
     assert '"event":"job.enqueue_failed"' in log.read_text()
 
     fire_recovery(url, int(time.time() * 1000))
     done = wait_terminal(url, accepted["id"])
     assert done["status"] == "completed" and done["attempts"] == 1
     assert_exact_result(url, accepted["id"], original)
-    (row,) = state.jobs()
+    (row,) = state.tasks()
     assert row["redrives"] == 1 and row["enqueued_at"] is not None
     assert state.orphan_keys() == set()
 
@@ -111,7 +111,7 @@ def test_a_duplicate_message_from_the_redrive_is_harmless(own_runtime):
 
     assert job(url, accepted["id"]) == done  # the copy changed nothing
     assert_exact_result(url, accepted["id"], original)
-    (row,) = state.jobs()
+    (row,) = state.tasks()
     assert row["redrives"] == 1 and row["status"] == "completed"
     assert state.r2_keys() == {f"originals/{accepted['id']}.png", f"results/{accepted['id']}.png"}
 
@@ -123,7 +123,7 @@ def test_a_job_whose_messages_are_always_lost_fails_stalled_after_the_last_redri
     accepted = upload(url, photo_like(8, 8))
 
     def redrives() -> int:
-        (row,) = state.jobs()
+        (row,) = state.tasks()
         return row["redrives"]
 
     # Sent at t0 (lost); each re-drive waits twice as long as the one before: 10, 20, 40 s.

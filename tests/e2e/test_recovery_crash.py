@@ -113,7 +113,7 @@ def test_every_job_is_terminal_within_five_minutes_of_a_crash_and_restart(tmp_pa
     assert state.orphan_keys() == set()
     # The cron clock did it: messages were re-sent after the restart.
     assert '"event":"job.redriven"' in text and 'cron "* * * * *"' in text
-    redriven = sum(row["redrives"] > 0 for row in rows)
+    redriven = sum(row["redrives"] > 0 for row in state.tasks())
     print(
         f"\n{live_at_kill} jobs live at the kill; {redriven} re-driven after the restart; "
         f"all {JOBS} terminal {recovered_in:.0f} s after it"

@@ -26,6 +26,7 @@ ROUTER = Router(
         Route("GET", "/api/jobs/{id}", handlers.get_job),
         Route("DELETE", "/api/jobs/{id}", handlers.delete_job),
         Route("GET", "/api/jobs/{id}/result", handlers.get_result),
+        Route("GET", "/api/jobs/{id}/results/{operation}", handlers.get_task_result),
         Route("GET", "/api/jobs/{id}/original", handlers.get_original),
         Route("POST", "/api/jobs/{id}/cancel", handlers.cancel_job),
     ]

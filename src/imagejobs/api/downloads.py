@@ -1,5 +1,6 @@
-"""Image download responses: ETag, conditional GET, and a Content-Disposition that is safe
-for any uploaded file name (RFC 6266 `filename` fallback plus RFC 5987 `filename*`)."""
+"""Download responses (originals and task results): ETag, conditional GET, and a
+Content-Disposition that is safe for any uploaded file name (RFC 6266 `filename` fallback plus
+RFC 5987 `filename*`)."""
 
 from urllib.parse import quote
 
@@ -12,12 +13,9 @@ def attachment_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
-def grayscale_name(original_name: str) -> str:
-    stem = original_name[:-4] if original_name.lower().endswith(".png") else original_name
-    return f"{stem}-grayscale.png"
-
-
-def image_response(request: HttpRequest, blob: BlobDownload, file_name: str) -> HttpResponse:
+def download_response(
+    request: HttpRequest, blob: BlobDownload, file_name: str, content_type: str = "image/png"
+) -> HttpResponse:
     headers = [
         ("etag", blob.etag),
         ("cache-control", "private, no-cache"),
@@ -28,7 +26,7 @@ def image_response(request: HttpRequest, blob: BlobDownload, file_name: str) -> 
     return HttpResponse(
         200,
         [
-            ("content-type", "image/png"),
+            ("content-type", content_type),
             ("content-length", str(blob.size)),
             ("content-disposition", attachment_disposition(file_name)),
             *headers,

@@ -6,11 +6,12 @@ from .. import VERSION
 from ..config import Settings
 from ..errors import BadRequest, NotFound, PayloadTooLarge
 from ..jobs.model import Job
+from ..jobs.operations import MAX_OPERATIONS_CHARS, OPERATIONS, Operation, operation_named, parse_operations
 from ..jobs.service import JobService
 from ..jobs.states import JobStatus
 from ..jobs.uploads import validate_upload
 from ..logs import log_event
-from .downloads import grayscale_name, image_response
+from .downloads import download_response
 from .http import HttpRequest, HttpResponse, etag_matches, json_response
 from .long_polling import MAX_WAIT_SECONDS, hold_until_changed
 from .openapi import openapi_document
@@ -61,8 +62,11 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
     upload = await request.body.read_file_field("file", limit)
     if upload is None:
         raise BadRequest("the form has no file field named 'file'")
+    # Optional, possibly repeated (checkboxes): comma-separated operation names.
+    named = await request.body.read_text_values("operations", MAX_OPERATIONS_CHARS)
+    operations = parse_operations(",".join(named) if named else None)
     image = validate_upload(upload, max_bytes=limit, max_pixels=ctx.settings.max_pixels)
-    job, created = await ctx.service.submit(_user(ctx), image, key)
+    job, created = await ctx.service.submit(_user(ctx), image, key, operations)
     location = f"/api/jobs/{job.id}"
     return json_response(
         202 if created else 200,
@@ -130,13 +134,27 @@ async def list_jobs(ctx: Context, request: HttpRequest) -> HttpResponse:
 
 
 async def get_result(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
-    job, blob = await ctx.service.result(_user(ctx), _job_id(id))
-    return image_response(request, blob, grayscale_name(job.original_name))
+    return await _task_result(ctx, request, _job_id(id), Operation.GRAYSCALE)
+
+
+async def get_task_result(ctx: Context, request: HttpRequest, id: str, operation: str) -> HttpResponse:
+    job_id = _job_id(id)
+    found = operation_named(operation)
+    if found is None:
+        raise NotFound(f"no operation {operation[:40]!r}; the operations are: {', '.join(OPERATIONS)}")
+    return await _task_result(ctx, request, job_id, found)
+
+
+async def _task_result(ctx: Context, request: HttpRequest, job_id: str, operation: Operation) -> HttpResponse:
+    job, task, blob = await ctx.service.result(_user(ctx), job_id, operation)
+    spec = OPERATIONS[operation]
+    content_type = task.result.content_type if task.result else spec.content_type
+    return download_response(request, blob, spec.file_name(job.original_name), content_type)
 
 
 async def get_original(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:
     job, blob = await ctx.service.original(_user(ctx), _job_id(id))
-    return image_response(request, blob, job.original_name)
+    return download_response(request, blob, job.original_name)
 
 
 async def cancel_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:

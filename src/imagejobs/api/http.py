@@ -27,6 +27,12 @@ class RequestBody(Protocol):
         malformed, PayloadTooLarge if the file exceeds `max_bytes` (before copying it)."""
         ...
 
+    async def read_text_values(self, name: str, max_chars: int) -> list[str]:
+        """Every value of the multipart text field `name`, in order ([] if absent). Raises
+        BadRequest if the body is malformed, a value is a file, or the values have more than
+        `max_chars` characters in all."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:

@@ -5,7 +5,8 @@ from typing import Any
 from .. import VERSION
 from ..errors import error_catalog
 from ..jobs.failures import FailureCode
-from ..jobs.states import JobStatus
+from ..jobs.operations import DEFAULT_OPERATIONS, MAX_OPERATIONS_CHARS, OPERATIONS, Operation
+from ..jobs.states import JobStatus, TaskStatus
 
 Json = dict[str, Any]
 
@@ -25,6 +26,12 @@ _JOB_HEADERS = {
     "Preference-Applied": _PREFERENCE_APPLIED,
 }
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_OPERATION = {
+    "name": "operation",
+    "in": "path",
+    "required": True,
+    "schema": {"$ref": "#/components/schemas/Operation"},
+}
 _USER_HEADER = {"$ref": "#/components/parameters/DevUser"}
 # Operations on the job a response describes (OpenAPI links: what a client, or a stateful
 # test, can do next with `job.id`).
@@ -37,6 +44,10 @@ _JOB_LINKS = {
         ("CancelJob", "cancelJob"),
         ("DeleteJob", "deleteJob"),
     )
+}
+_JOB_LINKS["GetFirstTaskResult"] = {
+    "operationId": "getTaskResult",
+    "parameters": {"id": "$response.body#/job/id", "operation": "$response.body#/job/tasks/0/operation"},
 }
 
 
@@ -79,7 +90,16 @@ def _upload_operation(operation_id: str, summary: str) -> Json:
                     "schema": {
                         "type": "object",
                         "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "operations": {
+                                "type": "string",
+                                "maxLength": MAX_OPERATIONS_CHARS,
+                                "default": ",".join(DEFAULT_OPERATIONS),
+                                "description": "Comma-separated operations to run, one task each "
+                                f"({', '.join(OPERATIONS)}); duplicates are ignored. May be repeated.",
+                            },
+                        },
                     }
                 }
             },
@@ -106,12 +126,21 @@ def openapi_document() -> Json:
         },
     }
     nullable_time = {"type": ["string", "null"], "format": "date-time"}
+    failure: Json = {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "enum": [c.value for c in FailureCode]},
+            "message": {"type": "string"},
+        },
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Async image worker",
             "version": VERSION,
-            "description": "Upload a PNG, poll the job, download its grayscale version.",
+            "description": "Upload a PNG, poll the job, download the result of each of its operations "
+            "(grayscale, thumbnail, metadata).",
         },
         "paths": {
             "/api/health": {
@@ -219,6 +248,24 @@ def openapi_document() -> Json:
                     },
                 }
             },
+            "/api/jobs/{id}/results/{operation}": {
+                "get": {
+                    "operationId": "getTaskResult",
+                    "summary": "One task's result (PNG for grayscale and thumbnail, JSON for metadata)",
+                    "parameters": [_JOB_ID, _OPERATION, _USER_HEADER],
+                    "responses": {
+                        "200": {
+                            "description": "The task's result",
+                            "content": {
+                                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                                "application/json": {"schema": {"type": "object"}},
+                            },
+                        },
+                        "304": {"description": "Unchanged"},
+                        **_errors("400", "401", "404", "409", "503"),
+                    },
+                }
+            },
             "/api/jobs/{id}/original": {
                 "get": {
                     "operationId": "getOriginal",
@@ -265,6 +312,36 @@ def openapi_document() -> Json:
             },
             "schemas": {
                 "Status": {"type": "string", "enum": [s.value for s in JobStatus]},
+                "TaskStatus": {"type": "string", "enum": [s.value for s in TaskStatus]},
+                "Operation": {"type": "string", "enum": [o.value for o in Operation]},
+                "Task": {
+                    "type": "object",
+                    "required": ["operation", "status", "attempts", "started_at", "completed_at", "error", "result"],
+                    "properties": {
+                        "operation": {"$ref": "#/components/schemas/Operation"},
+                        "status": {"$ref": "#/components/schemas/TaskStatus"},
+                        "attempts": {"type": "integer", "minimum": 0},
+                        "started_at": nullable_time,
+                        "completed_at": nullable_time,
+                        "error": {"oneOf": [failure, {"type": "null"}]},
+                        "result": {
+                            "oneOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["url", "content_type", "bytes"],
+                                    "properties": {
+                                        "url": {"type": "string"},
+                                        "content_type": {"type": "string"},
+                                        "bytes": {"type": "integer", "minimum": 0},
+                                        "width": {"type": "integer"},
+                                        "height": {"type": "integer"},
+                                    },
+                                },
+                                {"type": "null"},
+                            ]
+                        },
+                    },
+                },
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -311,6 +388,7 @@ def openapi_document() -> Json:
                         "original",
                         "result",
                         "error",
+                        "tasks",
                         "links",
                     ],
                     "properties": {
@@ -330,15 +408,24 @@ def openapi_document() -> Json:
                         "error": {
                             "oneOf": [
                                 {
-                                    "type": "object",
-                                    "required": ["code", "message"],
+                                    **failure,
+                                    "required": [*failure["required"], "tasks"],
                                     "properties": {
-                                        "code": {"type": "string", "enum": [c.value for c in FailureCode]},
-                                        "message": {"type": "string"},
+                                        **failure["properties"],
+                                        "tasks": {
+                                            "type": "array",
+                                            "description": "The operations whose tasks failed.",
+                                            "items": {"$ref": "#/components/schemas/Operation"},
+                                        },
                                     },
                                 },
                                 {"type": "null"},
                             ]
+                        },
+                        "tasks": {
+                            "type": "array",
+                            "description": "One task per operation, in the order of the Operation enum.",
+                            "items": {"$ref": "#/components/schemas/Task"},
                         },
                         "links": {
                             "type": "object",

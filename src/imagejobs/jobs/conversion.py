@@ -18,6 +18,8 @@ from typing import cast
 
 import grayscale
 
+from .operations import Work
+
 # A pause takes at least one turn of the event loop; it may return how many seconds of that it
 # spent waiting for other work (not the conversion's own cost), or None.
 Pause = Callable[[], Awaitable[float | None]]
@@ -77,16 +79,20 @@ class YieldToRequests:
         return self._clock() - began
 
 
-def grayscale_steps(data: bytes | memoryview, *, max_pixels: int) -> Iterator[bytes]:
-    """The gray PNG of `data` as steps of bounded work: grayscale.Conversion does about 4 ms of
-    CPython work per step (~5 ms in Pyodide here) whatever the input. Every step yields b"" but
-    the last, which yields the whole output from Conversion's buffer, reserved once (the memory
-    bound of grayscale.convert; joining pieces would need the output twice)."""
-    # Conversion reads any buffer: R2's memoryview is used as it is, not copied.
-    conversion = grayscale.Conversion(cast(bytes, data), max_pixels=max_pixels)
-    while not conversion.step():
+def work_steps(work: Work) -> Iterator[bytes]:
+    """An operation's bounded-work steps (grayscale.Conversion, imageops.Thumbnail, …: about 4 ms of
+    CPython work per step whatever the input) as an iterator for run_steps. Every step yields b""
+    but the last, which yields the whole output from the operation's own buffer, reserved once
+    (joining pieces would need the output twice)."""
+    while not work.step():
         yield b""
-    yield conversion.result()
+    yield work.result()
+
+
+def grayscale_steps(data: bytes | memoryview, *, max_pixels: int) -> Iterator[bytes]:
+    """The gray PNG of `data` as steps of bounded work."""
+    # Conversion reads any buffer: R2's memoryview is used as it is, not copied.
+    return work_steps(grayscale.Conversion(cast(bytes, data), max_pixels=max_pixels))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
-"""The job record as the store reads it, and the clock/id conventions. Imports nothing platform."""
+"""The job and task records as the store reads them, and the clock/id conventions. Imports nothing
+platform."""
 
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .states import JobStatus
+from .operations import Operation
+from .states import JobStatus, TaskStatus
 
 
 def iso_utc(moment: datetime) -> str:
@@ -28,11 +30,6 @@ def original_key(job_id: str) -> str:
     return f"originals/{job_id}.png"
 
 
-def result_key(job_id: str) -> str:
-    # Deterministic, so a redelivered job overwrites the same object with the same bytes.
-    return f"results/{job_id}.png"
-
-
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     size: int
@@ -42,7 +39,65 @@ class ImageInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskResult:
+    key: str
+    size: int
+    content_type: str
+    width: int | None  # None for a result that is no image (metadata)
+    height: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One operation of a job: its own queue message, status, attempts, error and result."""
+
+    job_id: str
+    operation: Operation
+    status: TaskStatus
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    completed_at: str | None
+    attempts: int
+    result: TaskResult | None  # set once completed
+    error_code: str | None  # the failure, or the last transient error while retried
+    error_message: str | None
+    enqueued_at: str | None  # when its queue message was last sent; None: not sent yet
+    redrives: int  # how many times the recovery cron sent its message again
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Task":
+        result = None
+        if row["result_key"] is not None:
+            result = TaskResult(
+                row["result_key"],
+                row["result_size"],
+                row["result_content_type"],
+                row["result_width"],
+                row["result_height"],
+            )
+        return cls(
+            job_id=row["job_id"],
+            operation=Operation(row["operation"]),
+            status=TaskStatus(row["status"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            started_at=row["started_at"],
+            completed_at=row["completed_at"],
+            attempts=row["attempts"],
+            result=result,
+            error_code=row["error_code"],
+            error_message=row["error_message"],
+            enqueued_at=row["enqueued_at"],
+            redrives=row["redrives"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
+    """An upload and its tasks. `status`, `started_at`, `completed_at`, `attempts` and
+    `updated_at` are derived from the tasks (the store writes them with every task change)."""
+
     id: str
     owner: str
     status: JobStatus
@@ -50,22 +105,15 @@ class Job:
     updated_at: str
     started_at: str | None
     completed_at: str | None
-    attempts: int
+    attempts: int  # the most attempts of any of its tasks
     original_name: str
     original: ImageInfo
     original_sha256: str
-    result: ImageInfo | None
-    error_code: str | None
-    error_message: str | None
     idempotency_key: str | None
-    enqueued_at: str | None  # when its queue message was last sent; None: not sent yet
-    redrives: int  # how many times the recovery cron sent its message again
+    tasks: tuple[Task, ...] = ()  # in Operation order
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Job":
-        result = None
-        if row["result_key"] is not None:
-            result = ImageInfo(row["result_size"], row["result_width"], row["result_height"])
+    def from_row(cls, row: dict[str, Any], tasks: tuple[Task, ...] = ()) -> "Job":
         return cls(
             id=row["id"],
             owner=row["owner"],
@@ -83,10 +131,13 @@ class Job:
                 row["original_content_type"],
             ),
             original_sha256=row["original_sha256"],
-            result=result,
-            error_code=row["error_code"],
-            error_message=row["error_message"],
             idempotency_key=row["idempotency_key"],
-            enqueued_at=row["enqueued_at"],
-            redrives=row["redrives"],
+            tasks=tuple(sorted(tasks, key=lambda t: list(Operation).index(t.operation))),
         )
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        return tuple(task.operation for task in self.tasks)
+
+    def task(self, operation: Operation) -> Task | None:
+        return next((task for task in self.tasks if task.operation is operation), None)

@@ -7,6 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .messages import TaskRef
+
+# One statement of a batch: its SQL and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
 
 class Database(Protocol):
     """A SQLite-dialect database (D1)."""
@@ -19,6 +24,10 @@ class Database(Protocol):
 
     async def all(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         """Every row of a query."""
+
+    async def batch(self, statements: Sequence[Statement]) -> list[list[dict[str, Any]]]:
+        """Run the statements in order as one transaction (D1's batch): all take effect or none
+        does. Returns each statement's rows (those of RETURNING, for a change)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +66,8 @@ class BlobStore(Protocol):
 class JobQueue(Protocol):
     """The producer side of the job queue."""
 
-    async def send_job(self, job_id: str) -> None:
-        """Enqueue `{"jobId": job_id}` for processing."""
-
-    async def send_jobs(self, job_ids: Sequence[str]) -> None:
-        """Enqueue one such message per job in a single call (at most `MAX_SEND_BATCH`)."""
+    async def send_tasks(self, tasks: Sequence[TaskRef]) -> None:
+        """Enqueue one message per task (`TaskRef.body()`) in a single call (at most `MAX_SEND_BATCH`)."""
 
 
 class RateLimiter(Protocol):

@@ -1,7 +1,9 @@
 """Recovery of lost queue messages (README, "Recovery"): each minute a cron run sends again the
-message of every live job presumed lost, and fails the jobs whose messages stayed lost after
-`max_redrives` re-sends with `processing_stalled`. A duplicate message is harmless: the
-consumer is idempotent (jobs/processing.py). Imports nothing platform.
+message of every live task presumed lost, and fails the tasks whose messages stayed lost after
+`max_redrives` re-sends with `processing_stalled` (their jobs' statuses follow in the same
+batch). Each task is its own outbox entry: one task's lost message re-drives or fails that task
+alone. A duplicate message is harmless: the consumer is idempotent (jobs/processing.py).
+Imports nothing platform.
 """
 
 from collections.abc import Callable
@@ -10,7 +12,8 @@ from datetime import UTC, datetime
 from ..config import WHOLE_NUMBER, ConfigError
 from ..logs import log_event, user_hash
 from .failures import FailureCode
-from .model import iso_utc, result_key
+from .model import iso_utc
+from .operations import result_keys
 from .ports import MAX_SEND_BATCH, BlobStore, JobQueue
 from .store import JobStore, LostMessageRule
 
@@ -70,7 +73,7 @@ async def redrive_lost_messages(
     *,
     now: datetime | None = None,
 ) -> tuple[int, int]:
-    """One recovery run: fail the jobs that stayed lost after their last re-drive, then send
+    """One recovery run: fail the tasks that stayed lost after their last re-drive, then send
     again the messages of up to REDRIVE_BATCH others. Returns (re-driven, failed)."""
     at = iso_utc(now or datetime.now(UTC))
     sends = rule.max_redrives + 1
@@ -83,14 +86,15 @@ async def redrive_lost_messages(
     )
     if stalled:
         # An attempt may have stored its result before it was lost: nothing is left behind.
-        await blobs.delete(*(result_key(str(job["id"])) for job in stalled))
-    for job in stalled:
+        await blobs.delete(*result_keys(stalled))
+    for task in stalled:
         log_event(
             "job.failed",
-            job_id=job["id"],
-            user=user_hash(str(job["owner"])),
+            job_id=task["job_id"],
+            operation=task["operation"],
+            user=user_hash(str(task["owner"])),
             code=FailureCode.PROCESSING_STALLED,
-            redrives=job["redrives"],
+            redrives=task["redrives"],
             outcome="stalled",
         )
 
@@ -98,15 +102,15 @@ async def redrive_lost_messages(
     redriven = 0
     if lost:
         try:
-            await queue.send_jobs(lost)
+            await queue.send_tasks(lost)
         except Exception as error:  # noqa: BLE001 — the queue is down: the next run tries again
-            log_event("redrive.send_failed", jobs=len(lost), error=f"{type(error).__name__}: {error}")
+            log_event("redrive.send_failed", tasks=len(lost), error=f"{type(error).__name__}: {error}")
         else:
             # Sent first, recorded second: should this run die in between, the next one sends
             # again, and a duplicate is harmless where a job left waiting is not.
             await store.mark_redriven(lost, now=at)
             redriven = len(lost)
-            for job_id in lost:
-                log_event("job.redriven", job_id=job_id)
+            for ref in lost:
+                log_event("job.redriven", job_id=ref.job_id, operation=ref.operation.value)
     log_event("redrive.done", redriven=redriven, failed=len(stalled))
     return redriven, len(stalled)

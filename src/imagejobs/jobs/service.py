@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from ..errors import BadRequest, IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
-from .model import ImageInfo, Job, iso_utc, new_job_id, original_key, result_key
+from .messages import TaskRef
+from .model import ImageInfo, Job, Task, iso_utc, new_job_id, original_key
+from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation, send_order
 from .ports import BlobDownload, BlobStore, JobQueue
-from .states import JobStatus
+from .states import JobStatus, TaskStatus
 from .store import IdempotencyKeyTaken, JobStore, NewJob, Page, TransitionRejected
 from .throttling import SubmissionThrottle
 from .uploads import ValidImage
@@ -25,8 +27,15 @@ class JobService:
         self.queue = queue
         self.throttle = throttle  # None: unthrottled (the unit tests of everything else)
 
-    async def submit(self, owner: str, image: ValidImage, idempotency_key: str | None = None) -> tuple[Job, bool]:
-        """Store the original, record the job, enqueue it. Returns (job, created).
+    async def submit(
+        self,
+        owner: str,
+        image: ValidImage,
+        idempotency_key: str | None = None,
+        operations: tuple[Operation, ...] = DEFAULT_OPERATIONS,
+    ) -> tuple[Job, bool]:
+        """Store the original, record the job with one task per operation, enqueue one message
+        per task. Returns (job, created).
 
         Once the row is written the job is accepted, whatever happens to its message: the row
         is the queue's outbox (jobs/recovery.py), and a send that fails or never happens is
@@ -37,7 +46,7 @@ class JobService:
             window_start = iso_utc(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
-                return self._replay(existing, digest), False
+                return self._replay(existing, digest, operations), False
         # After the replay check: a replay creates nothing, so it is never throttled.
         if self.throttle is not None:
             await self.throttle.admit(owner)
@@ -58,6 +67,7 @@ class JobService:
             original=ImageInfo(len(image.data), image.width, image.height),
             original_sha256=digest,
             idempotency_key=idempotency_key,
+            operations=operations,
         )
         try:
             job = await self.store.insert(new)
@@ -69,11 +79,11 @@ class JobService:
                 winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
             if winner is None:  # its owner deleted the winner in between
                 raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
-            return self._replay(winner, digest), False
+            return self._replay(winner, digest, operations), False
         except BaseException:
             await self.blobs.delete(key)
             raise
-        await self._enqueue(job_id, owner)
+        await self._enqueue(job_id, owner, operations)
         log_event(
             "job.submitted",
             job_id=job_id,
@@ -81,14 +91,15 @@ class JobService:
             size=len(image.data),
             width=image.width,
             height=image.height,
+            operations=",".join(operations),
         )
         return job, True
 
-    async def _enqueue(self, job_id: str, owner: str) -> None:
-        """Send the job's message and record the send. Neither failure loses the job: with no
-        send on record, the recovery cron sends it (again: a duplicate is harmless)."""
+    async def _enqueue(self, job_id: str, owner: str, operations: tuple[Operation, ...]) -> None:
+        """Send one message per task (one call) and record the send. Neither failure loses the job:
+        with no send on record, the recovery cron sends them (again: a duplicate is harmless)."""
         try:
-            await self.queue.send_job(job_id)
+            await self.queue.send_tasks([TaskRef(job_id, operation) for operation in send_order(operations)])
         except Exception as error:  # noqa: BLE001 — the outbox row stays; recovery sends it
             error_text = f"{type(error).__name__}: {error}"
             log_event("job.enqueue_failed", job_id=job_id, user=user_hash(owner), error=error_text)
@@ -99,10 +110,15 @@ class JobService:
             log_event("job.enqueue_unrecorded", job_id=job_id, error=f"{type(error).__name__}: {error}")
 
     @staticmethod
-    def _replay(existing: Job, digest: str) -> Job:
+    def _replay(existing: Job, digest: str, operations: tuple[Operation, ...]) -> Job:
         if existing.original_sha256 != digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different file in the last 24 hours; use a new key"
+            )
+        if set(existing.operations) != set(operations):
+            used = ",".join(existing.operations)
+            raise IdempotencyKeyReused(
+                f"this Idempotency-Key was used with other operations ({used}) in the last 24 hours; use a new key"
             )
         return existing
 
@@ -122,13 +138,21 @@ class JobService:
             raise BadRequest("cursor does not continue a listing of yours (was its job deleted?); list from the start")
         return page
 
-    async def result(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
+    async def result(self, owner: str, job_id: str, operation: Operation) -> tuple[Job, Task, BlobDownload]:
+        """The stored result of one task of the job: NotFound if the job has no such task,
+        NotReady (409) until that task is completed, whatever the job's other tasks do."""
         job = await self.get(owner, job_id)
-        if job.status is not JobStatus.COMPLETED:
+        task = job.task(operation)
+        if task is None:
+            ran = ", ".join(job.operations) or "none"
+            raise NotFound(f"job {job_id} has no {operation.value} task (its operations: {ran})")
+        if task.status is not TaskStatus.COMPLETED or task.result is None:
             raise NotReady(
-                f"job {job_id} is {job.status.value}; the result exists once it is completed", details={"job": job}
+                f"the {operation.value} task of job {job_id} is {task.status.value}; "
+                "its result exists once it is completed",
+                details={"job": job},
             )
-        return job, await self._blob(result_key(job_id), job_id)
+        return job, task, await self._blob(task.result.key, job_id)
 
     async def original(self, owner: str, job_id: str) -> tuple[Job, BlobDownload]:
         job = await self.get(owner, job_id)
@@ -155,8 +179,11 @@ class JobService:
 
     async def delete(self, owner: str, job_id: str) -> None:
         job = await self.get(owner, job_id)
-        # The row first: should the object deletion fail, an orphan object is harmless, while a
-        # job whose images are gone would answer 404 for its downloads.
+        # The rows first: should the object deletion fail, an orphan object is harmless, while a
+        # job whose images are gone would answer 404 for its downloads. Every operation's key
+        # goes, recorded or not: a task still running may have stored its result unrecorded.
         await self.store.delete_owned(owner, job_id)
-        await self.blobs.delete(original_key(job.id), result_key(job.id))
+        keys = {task.result.key for task in job.tasks if task.result is not None}
+        keys.update(spec.result_key(job.id) for spec in OPERATIONS.values())
+        await self.blobs.delete(original_key(job.id), *sorted(keys))
         log_event("job.deleted", job_id=job_id, user=user_hash(owner))

@@ -1,13 +1,15 @@
-"""The last resort: a job with no sign of life for a day — its message lost and the re-drive of
+"""The last resort: a task with no sign of life for a day — its message lost and the re-drive of
 jobs/recovery.py unable to help (the queue refusing sends all day) — would stay pending or in
-progress for ever. The hourly sweep fails it with `processing_failed`. Imports nothing platform.
+progress for ever. The hourly sweep fails it with `processing_failed` (its job's status follows
+in the same batch). Imports nothing platform.
 """
 
 from datetime import UTC, datetime, timedelta
 
 from ..logs import log_event, user_hash
 from .failures import FailureCode
-from .model import iso_utc, result_key
+from .model import iso_utc
+from .operations import result_keys
 from .ports import BlobStore
 from .store import JobStore
 
@@ -17,11 +19,11 @@ SCHEDULE = "17 * * * *"
 # Far beyond any real run: four deliveries of up to 5 CPU-minutes each, with backoff, and
 # every re-drive (at most 105 minutes of silence), even behind a long queue backlog.
 STALE_AFTER = timedelta(hours=24)
-SWEEP_BATCH = 500  # D1 allows 1,000 queries per invocation; one UPDATE fails this many
+SWEEP_BATCH = 500  # D1 allows 1,000 queries per invocation; one UPDATE fails this many tasks
 
 
 async def sweep_stale_jobs(store: JobStore, blobs: BlobStore, *, now: datetime | None = None) -> int:
-    """Fail the jobs that have been silent for longer than STALE_AFTER; returns how many."""
+    """Fail the tasks that have been silent for longer than STALE_AFTER; returns how many."""
     cutoff = iso_utc((now or datetime.now(UTC)) - STALE_AFTER)
     hours = int(STALE_AFTER.total_seconds() // 3600)
     failed = await store.fail_stale(
@@ -30,12 +32,13 @@ async def sweep_stale_jobs(store: JobStore, blobs: BlobStore, *, now: datetime |
         message=f"processing did not finish within {hours} hours; upload the image again",
     )
     if failed:
-        await blobs.delete(*(result_key(str(job["id"])) for job in failed))
-    for job in failed:
+        await blobs.delete(*result_keys(failed))
+    for task in failed:
         log_event(
             "job.failed",
-            job_id=job["id"],
-            user=user_hash(str(job["owner"])),
+            job_id=task["job_id"],
+            operation=task["operation"],
+            user=user_hash(str(task["owner"])),
             code=FailureCode.PROCESSING_FAILED,
             outcome="stale",
         )

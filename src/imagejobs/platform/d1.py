@@ -1,11 +1,12 @@
 """`Database` over a D1 binding (as wrapped by the vendored workers SDK, which returns Python
 dicts/lists and None for null)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pyodide.ffi import JsException
 
-from ..jobs.ports import DuplicateKey
+from ..jobs.ports import DuplicateKey, Statement
 
 
 class D1Database:
@@ -36,6 +37,14 @@ class D1Database:
         except JsException as error:
             raise _translate(error) from error
         return [dict(row) for row in result["results"]]
+
+    async def batch(self, statements: Sequence[Statement]) -> list[list[dict[str, Any]]]:
+        """D1's batch: one round trip, one transaction (a failing statement rolls back all)."""
+        try:
+            results = await self._db.batch([self._statement(sql, params) for sql, params in statements])
+        except JsException as error:
+            raise _translate(error) from error
+        return [[dict(row) for row in result["results"] or []] for result in results]
 
 
 def _translate(error: Exception) -> Exception:

@@ -23,12 +23,34 @@ class _FormBody:
 
     def __init__(self, request: Any) -> None:
         self._request = request
+        self._form: Any = None
+
+    async def _form_data(self) -> Any:
+        """The parsed form (a body can be read once: parsed on first use, then kept)."""
+        if self._form is None:
+            try:
+                self._form = await self._request.form_data()
+            except Exception as error:  # noqa: BLE001 — the runtime raises TypeError (a JsException) for malformed multipart
+                raise BadRequest(f"malformed multipart/form-data body: {str(error)[:200]}") from None
+        return self._form
+
+    async def read_text_values(self, name: str, max_chars: int) -> list[str]:
+        form = await self._form_data()
+        if name not in form:
+            return []
+        values = []
+        total = 0
+        for value in form.get_all(name):
+            if not isinstance(value, str):
+                raise BadRequest(f"the form field '{name}' must be text, not a file")
+            total += len(value)
+            if total > max_chars:
+                raise BadRequest(f"the form field '{name}' is longer than {max_chars} characters")
+            values.append(value)
+        return values
 
     async def read_file_field(self, name: str, max_bytes: int) -> Upload | None:
-        try:
-            form = await self._request.form_data()
-        except Exception as error:  # noqa: BLE001 — the runtime raises TypeError (a JsException) for malformed multipart
-            raise BadRequest(f"malformed multipart/form-data body: {str(error)[:200]}") from None
+        form = await self._form_data()
         if name not in form:
             return None
         value = form[name]

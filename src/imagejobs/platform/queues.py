@@ -4,6 +4,7 @@ message's body and attempt count to the job processor and applies its decision."
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from ..jobs.messages import TaskRef
 from ..jobs.ports import MAX_SEND_BATCH
 from ..jobs.processing import Decision
 from ..logs import log_event
@@ -13,14 +14,13 @@ class QueueJobProducer:
     def __init__(self, binding: Any):  # the SDK's wrapper of a Queue producer
         self._queue = binding
 
-    async def send_job(self, job_id: str) -> None:
-        await self._queue.send({"jobId": job_id})
-
-    async def send_jobs(self, job_ids: Sequence[str]) -> None:
-        if len(job_ids) > MAX_SEND_BATCH:
-            raise ValueError(f"sendBatch takes at most {MAX_SEND_BATCH} messages, got {len(job_ids)}")
-        if job_ids:
-            await self._queue.sendBatch([{"body": {"jobId": job_id}} for job_id in job_ids])
+    async def send_tasks(self, tasks: Sequence[TaskRef]) -> None:
+        if len(tasks) > MAX_SEND_BATCH:
+            raise ValueError(f"sendBatch takes at most {MAX_SEND_BATCH} messages, got {len(tasks)}")
+        if len(tasks) == 1:
+            await self._queue.send(tasks[0].body())
+        elif tasks:
+            await self._queue.sendBatch([{"body": task.body()} for task in tasks])
 
 
 async def consume_batch(batch: Any, handle: Callable[[object, int], Awaitable[Decision]]) -> None:

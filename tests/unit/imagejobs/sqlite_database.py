@@ -1,5 +1,6 @@
 """A `Database` over stdlib sqlite3 with the project's migrations applied: the store's real
-SQL runs on the engine D1 is built on, so guards and constraints are exercised for real."""
+SQL runs on the engine D1 is built on, so guards and constraints are exercised for real (foreign
+keys included: D1 enforces them)."""
 
 import sqlite3
 from pathlib import Path
@@ -14,8 +15,10 @@ class SqliteDatabase:
     def __init__(self):
         self.connection = sqlite3.connect(":memory:", isolation_level=None)
         self.connection.row_factory = sqlite3.Row
+        self.connection.execute("PRAGMA foreign_keys = ON")
         for migration in MIGRATIONS:
             self.connection.executescript(migration.read_text())
+        self.batches = 0
 
     def _execute(self, sql, params):
         try:
@@ -34,6 +37,18 @@ class SqliteDatabase:
 
     async def all(self, sql, *params):
         return [dict(row) for row in self._execute(sql, params).fetchall()]
+
+    async def batch(self, statements):
+        """D1's batch: the statements in one transaction, all or none."""
+        self.batches += 1
+        self.connection.execute("BEGIN")
+        try:
+            results = [[dict(row) for row in self._execute(sql, params).fetchall()] for sql, params in statements]
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+        return results
 
 
 class MemoryBlobStore:
@@ -69,16 +84,18 @@ class MemoryBlobStore:
 
 
 class MemoryQueue:
+    """A `JobQueue` that keeps the message bodies it was sent."""
+
     def __init__(self):
-        self.sent: list[str] = []
+        self.bodies: list[dict] = []
         self.fail = False
 
-    async def send_job(self, job_id):
+    async def send_tasks(self, tasks):
         if self.fail:
             raise OSError("queue is unavailable")
-        self.sent.append(job_id)
+        self.bodies.extend(task.body() for task in tasks)
 
-    async def send_jobs(self, job_ids):
-        if self.fail:
-            raise OSError("queue is unavailable")
-        self.sent.extend(job_ids)
+    @property
+    def sent(self) -> list[str]:
+        """The job id of each message sent, in order."""
+        return [body["jobId"] for body in self.bodies]

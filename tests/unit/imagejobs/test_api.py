@@ -13,6 +13,7 @@ from imagejobs.api.app import handle_request
 from imagejobs.api.http import HttpRequest
 from imagejobs.config import Settings
 from imagejobs.identity import AccessKeyCache, Authenticator
+from imagejobs.jobs.operations import Operation
 from imagejobs.jobs.uploads import Upload
 
 from .images import header_only_png, png
@@ -29,15 +30,21 @@ async def _no_fetch(url, *, max_bytes):
 
 
 class FileBody:
-    def __init__(self, upload):
+    """A multipart body as the platform layer reads it: the file, and any `operations` values."""
+
+    def __init__(self, upload, operations=()):
         self.upload = upload
+        self.operations = list(operations)
 
     async def read_file_field(self, name, max_bytes):
         return self.upload if name == "file" else None
 
+    async def read_text_values(self, name, max_chars):
+        return self.operations if name == "operations" else []
 
-def upload_request(data: bytes | None, headers=None, path="/api/jobs") -> HttpRequest:
-    body = FileBody(None if data is None else Upload("cat.png", data))
+
+def upload_request(data: bytes | None, headers=None, path="/api/jobs", operations=()) -> HttpRequest:
+    body = FileBody(None if data is None else Upload("cat.png", data), operations)
     headers = {"content-type": "multipart/form-data; boundary=x", **USER, **(headers or {})}
     return HttpRequest("POST", path, headers=headers, body=body, origin=ORIGIN)
 
@@ -153,7 +160,7 @@ def test_a_failed_enqueue_keeps_the_job_for_the_recovery_cron(run, service, db, 
     response, body = call(run, service, upload_request(png()))
     assert response.status == 202  # accepted: the row is the outbox (tests in test_recovery.py)
     job_id = body["job"]["id"]
-    assert run(db.all("SELECT id, enqueued_at FROM jobs")) == [{"id": job_id, "enqueued_at": None}]
+    assert run(db.all("SELECT job_id, enqueued_at FROM tasks")) == [{"job_id": job_id, "enqueued_at": None}]
     assert f"originals/{job_id}.png" in blobs.objects and queue.sent == []
 
 
@@ -164,6 +171,152 @@ def test_the_same_idempotency_key_and_file_give_the_same_job(run, service, queue
     assert a["job"]["id"] == b["job"]["id"] and len(queue.sent) == 1
     third, c = call(run, service, upload_request(png(3, 3), {"idempotency-key": "k1"}))
     assert third.status == 409 and c["error"]["code"] == "idempotency_key_reused"
+
+
+def test_operations_choose_the_tasks_in_order_without_duplicates(run, service, queue):
+    response, body = call(run, service, upload_request(png(), operations=["metadata, grayscale", "metadata"]))
+    assert response.status == 202
+    job = body["job"]
+    assert [t["operation"] for t in job["tasks"]] == ["grayscale", "metadata"]
+    assert all(t["status"] == "pending" and t["result"] is None and t["attempts"] == 0 for t in job["tasks"])
+    assert queue.bodies == [
+        {"jobId": job["id"], "operation": "grayscale"},
+        {"jobId": job["id"], "operation": "metadata"},
+    ]
+
+
+def test_without_operations_a_job_has_its_one_grayscale_task(run, service):
+    _, body = call(run, service, upload_request(png()))
+    assert [t["operation"] for t in body["job"]["tasks"]] == ["grayscale"]
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [["sepia"], ["grayscale,sepia"], [""], [" , "], ["Grayscale"], ["grayscale;thumbnail"], ["g" * 257]],
+)
+def test_unknown_operations_are_400_naming_the_allowed_ones_and_leave_nothing(
+    run, service, db, blobs, queue, operations
+):
+    response, body = call(run, service, upload_request(png(), operations=operations))
+    assert response.status == 400 and body["error"]["code"] == "bad_request"
+    assert "grayscale, thumbnail, metadata" in body["error"]["message"]
+    assert blobs.objects == {} and queue.sent == [] and run(db.all("SELECT id FROM jobs")) == []
+
+
+def test_an_idempotency_key_replayed_with_other_operations_is_409(run, service, queue):
+    first, a = call(run, service, upload_request(png(), {"idempotency-key": "k"}, operations=["grayscale,metadata"]))
+    same, b = call(run, service, upload_request(png(), {"idempotency-key": "k"}, operations=["metadata", "grayscale"]))
+    assert (first.status, same.status) == (202, 200) and a["job"]["id"] == b["job"]["id"]
+    other, c = call(run, service, upload_request(png(), {"idempotency-key": "k"}, operations=["grayscale"]))
+    assert other.status == 409 and c["error"]["code"] == "idempotency_key_reused"
+    assert "grayscale,metadata" in c["error"]["message"] and len(queue.bodies) == 2
+
+
+def _process(run, service, body, operation):
+    from imagejobs.jobs.processing import JobProcessor
+
+    processor = JobProcessor(service.store, service.blobs, DEV)
+    return run(processor.process({"jobId": body["job"]["id"], "operation": operation}, 1))
+
+
+def test_each_tasks_result_is_downloadable_as_soon_as_it_completed(run, service):
+    _, body = call(run, service, upload_request(png(6, 4), operations=["grayscale,metadata"]))
+    job_id = body["job"]["id"]
+    response, error = call(run, service, get(f"/api/jobs/{job_id}/results/grayscale"))
+    assert response.status == 409 and error["error"]["code"] == "not_ready" and error["job"]["id"] == job_id
+    _process(run, service, body, "grayscale")
+    _, current = call(run, service, get(f"/api/jobs/{job_id}"))
+    job = current["job"]
+    assert job["status"] == "in_progress"  # metadata is still pending
+    assert job["result"] == {
+        "size": job["tasks"][0]["result"]["bytes"],
+        "width": 6,
+        "height": 4,
+        "content_type": "image/png",
+    }
+    assert job["tasks"][0]["result"]["url"] == f"/api/jobs/{job_id}/results/grayscale"
+    download, _ = call(run, service, get(f"/api/jobs/{job_id}/results/grayscale"))
+    legacy, _ = call(run, service, get(f"/api/jobs/{job_id}/result"))
+    assert download.status == legacy.status == 200 and download.body == legacy.body
+    assert download.header("content-type") == "image/png"
+    assert 'filename="cat-grayscale.png"' in download.header("content-disposition")
+    response, _ = call(run, service, get(f"/api/jobs/{job_id}/results/metadata"))
+    assert response.status == 409
+
+
+@pytest.mark.parametrize("operation", ["thumbnail", "sepia", "GRAYSCALE", "x" * 500])
+def test_a_task_the_job_does_not_have_is_404(run, service, operation):
+    _, body = call(run, service, upload_request(png()))
+    response, error = call(run, service, get(f"/api/jobs/{body['job']['id']}/results/{operation}"))
+    assert response.status == 404 and error["error"]["code"] == "not_found"
+    assert len(error["error"]["message"]) < 200
+
+
+def test_the_grayscale_result_of_a_job_without_grayscale_is_404(run, service):
+    _, body = call(run, service, upload_request(png(), operations=["metadata"]))
+    response, error = call(run, service, get(f"/api/jobs/{body['job']['id']}/result"))
+    assert response.status == 404 and "no grayscale task" in error["error"]["message"]
+    assert body["job"]["result"] is None
+
+
+def test_another_users_task_result_is_404(run, service):
+    _, body = call(run, service, upload_request(png()))
+    _process(run, service, body, "grayscale")
+    response, _ = call(run, service, get(f"/api/jobs/{body['job']['id']}/results/grayscale", headers=OTHER))
+    assert response.status == 404
+
+
+def test_cancel_stops_the_unfinished_tasks_and_keeps_a_finished_result(run, service):
+    _, body = call(run, service, upload_request(png(), operations=["grayscale,metadata"]))
+    job_id = body["job"]["id"]
+    _process(run, service, body, "grayscale")
+    request = HttpRequest("POST", f"/api/jobs/{job_id}/cancel", headers=USER, origin=ORIGIN)
+    response, cancelled = call(run, service, request)
+    assert response.status == 200 and cancelled["job"]["status"] == "cancelled"
+    assert [t["status"] for t in cancelled["job"]["tasks"]] == ["completed", "cancelled"]
+    download, _ = call(run, service, get(f"/api/jobs/{job_id}/results/grayscale"))
+    assert download.status == 200
+    assert _process(run, service, body, "metadata").ack  # its message comes later: no work
+    _, after = call(run, service, get(f"/api/jobs/{job_id}"))
+    assert after["job"]["tasks"][1]["status"] == "cancelled"
+
+
+def test_a_failed_job_names_its_failed_tasks_and_keeps_the_others_results(run, service):
+    from imagejobs.jobs.messages import TaskRef
+
+    _, body = call(run, service, upload_request(png(), operations=["grayscale,thumbnail,metadata"]))
+    job_id = body["job"]["id"]
+    _process(run, service, body, "grayscale")
+    for operation, message in (("thumbnail", "R2 was down"), ("metadata", "too odd")):
+        ref = TaskRef(job_id, Operation(operation))
+        run(service.store.start_task(ref))
+        run(service.store.fail_task(ref, "processing_failed", message))
+    _, current = call(run, service, get(f"/api/jobs/{job_id}"))
+    job = current["job"]
+    assert job["status"] == "failed"
+    assert job["error"] == {
+        "code": "processing_failed",
+        "message": "R2 was down (thumbnail and metadata failed; grayscale completed and kept)",
+        "tasks": ["thumbnail", "metadata"],
+    }
+    assert [t["error"] for t in job["tasks"]] == [
+        None,
+        {"code": "processing_failed", "message": "R2 was down"},
+        {"code": "processing_failed", "message": "too odd"},
+    ]
+    assert job["result"] is not None
+    download, _ = call(run, service, get(f"/api/jobs/{job_id}/result"))
+    assert download.status == 200
+
+
+def test_delete_removes_every_tasks_object(run, service, blobs, db):
+    _, body = call(run, service, upload_request(png(), operations=["grayscale,metadata"]))
+    job_id = body["job"]["id"]
+    _process(run, service, body, "grayscale")
+    blobs.objects[f"metadata/{job_id}.json"] = (b"{}", "application/json", {})  # as if stored unrecorded
+    response, _ = call(run, service, HttpRequest("DELETE", f"/api/jobs/{job_id}", headers=USER, origin=ORIGIN))
+    assert response.status == 204
+    assert blobs.objects == {} and run(db.all("SELECT job_id FROM tasks")) == []
 
 
 def test_get_job_supports_etags(run, service):

@@ -3,12 +3,14 @@ wall time), output equal to the one-shot conversion, errors unchanged; requests 
 conversions; and the processor converting through it with the pause and the slot it was given."""
 
 import asyncio
+import dataclasses
 
 import pytest
 
 import grayscale
 from imagejobs.config import ConfigError, Settings
 from imagejobs.jobs import conversion
+from imagejobs.jobs.operations import OPERATIONS, Operation
 from imagejobs.jobs.processing import ACK, JobProcessor
 from imagejobs.jobs.states import JobStatus
 from imagejobs.jobs.uploads import Upload, validate_upload
@@ -158,15 +160,28 @@ def _submit(service, run, data):
     return job
 
 
+class _CountingWork:
+    """An operation whose output is a real gray PNG, given after `count` steps."""
+
+    def __init__(self, data, count):
+        self.gray = grayscale.convert(bytes(data))
+        self.left = count
+
+    def step(self):
+        self.left -= 1
+        return self.left <= 0
+
+    def result(self):
+        return self.gray
+
+
+def _grayscale_registry(start):
+    """The operation registry with grayscale's work started by `start(data, settings)`."""
+    return {Operation.GRAYSCALE: dataclasses.replace(OPERATIONS[Operation.GRAYSCALE], start=start)}
+
+
 def _counting_steps(count):
-    """A converter whose output is a real gray PNG, given in `count` steps."""
-
-    def convert(data, **limits):
-        gray = grayscale.convert(data, **limits)
-        yield from [b""] * (count - 1)
-        yield gray
-
-    return convert
+    return _grayscale_registry(lambda data, settings: _CountingWork(data, count))
 
 
 def test_the_processor_converts_through_the_pause_it_was_given(service, store, blobs, run):
@@ -176,7 +191,7 @@ def test_the_processor_converts_through_the_pause_it_was_given(service, store, b
         pauses.append(1)
 
     settings = Settings(conversion_slice_ms=1)
-    processor = JobProcessor(store, blobs, settings, convert=_counting_steps(12), pause=recording_pause)
+    processor = JobProcessor(store, blobs, settings, registry=_counting_steps(12), pause=recording_pause)
     data = png(64, 48)
     job = _submit(service, run, data)
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
@@ -192,7 +207,7 @@ def test_the_processor_never_pauses_when_told_not_to(service, store, blobs, run)
         pauses.append(1)
 
     settings = Settings(conversion_slice_ms=0)
-    processor = JobProcessor(store, blobs, settings, convert=_counting_steps(12), pause=recording_pause)
+    processor = JobProcessor(store, blobs, settings, registry=_counting_steps(12), pause=recording_pause)
     job = _submit(service, run, png(64, 48))
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
     assert run(service.get("a@example.com", job.id)).status is JobStatus.COMPLETED
@@ -204,7 +219,8 @@ def test_a_corrupt_image_found_mid_conversion_still_fails_as_invalid(service, st
     job = _submit(service, run, header_only_png(4, 4))
     assert run(processor.process({"jobId": job.id}, 1)) == ACK
     failed = run(service.get("a@example.com", job.id))
-    assert failed.status is JobStatus.FAILED and failed.error_code == "invalid_image"
+    task = failed.task(Operation.GRAYSCALE)
+    assert failed.status is JobStatus.FAILED and task is not None and task.error_code == "invalid_image"
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, 30), ("0", 0), ("50", 50)])
@@ -222,18 +238,24 @@ def test_conversions_sharing_a_slot_take_turns_instead_of_interleaving(service, 
     first, second = _submit(service, run, png(300, 200)), _submit(service, run, png(200, 300))
     journal = []
 
-    def converter(name):
-        def convert(data, **limits):
-            for piece in conversion.grayscale_steps(data, **limits):
-                journal.append(name)
-                yield piece
+    class Journaled:
+        def __init__(self, name, data, settings):
+            self.name, self.work = name, grayscale.Conversion(bytes(data), max_pixels=settings.max_pixels)
 
-        return convert
+        def step(self):
+            journal.append(self.name)
+            return self.work.step()
+
+        def result(self):
+            return self.work.result()
+
+    def converter(name):
+        return _grayscale_registry(lambda data, settings: Journaled(name, data, settings))
 
     async def both():
         slot = asyncio.Lock()
         processors = [
-            JobProcessor(store, blobs, Settings(), convert=converter(name), conversion_slot=slot) for name in "ab"
+            JobProcessor(store, blobs, Settings(), registry=converter(name), conversion_slot=slot) for name in "ab"
         ]
         await asyncio.gather(
             processors[0].process({"jobId": first.id}, 1), processors[1].process({"jobId": second.id}, 1)

@@ -26,6 +26,7 @@ from imagejobs.identity.access_tokens import (
 from imagejobs.identity.authentication import MAX_EMAIL_CHARS, email_address
 from imagejobs.identity.bounded_json import JsonRejected, nesting_depth, parse_json
 from imagejobs.identity.jwks import MAX_JWKS_BYTES, MAX_JWKS_DEPTH, MAX_KID_CHARS, StaticKeys, parse_jwks
+from imagejobs.jobs.operations import MAX_OPERATIONS_CHARS
 from imagejobs.jobs.uploads import MAX_NAME_CHARS, Upload, clean_file_name
 from tests.access_signing import AUDIENCE, TEAM_DOMAIN, SigningKey, b64, claims_for, jwks_json
 
@@ -43,11 +44,15 @@ async def _no_fetch(url, *, max_bytes):
 
 
 class FileBody:
-    def __init__(self, upload):
+    def __init__(self, upload, operations=None):
         self.upload = upload
+        self.operations = operations
 
     async def read_file_field(self, name, max_bytes):
         return self.upload
+
+    async def read_text_values(self, name, max_chars):
+        return [] if name != "operations" or self.operations is None else [self.operations]
 
 
 def status(run, service, request: HttpRequest, settings: Settings = DEV) -> int:
@@ -59,9 +64,9 @@ def get(path, query="", headers=None) -> HttpRequest:
     return HttpRequest("GET", path, query_string=query, headers={**USER, **(headers or {})})
 
 
-def upload(data: bytes, headers=None) -> HttpRequest:
+def upload(data: bytes, headers=None, operations=None) -> HttpRequest:
     headers = {"content-type": "multipart/form-data; boundary=x", **USER, **(headers or {})}
-    return HttpRequest("POST", "/api/jobs", headers=headers, body=FileBody(Upload("a.png", data)))
+    return HttpRequest("POST", "/api/jobs", headers=headers, body=FileBody(Upload("a.png", data), operations))
 
 
 def verify(token: str) -> dict:
@@ -143,6 +148,14 @@ def test_content_length_digits_and_size(run, service):
 def test_idempotency_key_length(run, service):
     assert status(run, service, upload(png(), {"idempotency-key": "k" * 255})) == 202
     assert status(run, service, upload(png(), {"idempotency-key": "k" * 256})) == 400
+
+
+def test_operations_length(run, service):
+    # 256 characters: the name padded with spaces, which are ignored around a name.
+    assert status(run, service, upload(png(), operations="grayscale".ljust(MAX_OPERATIONS_CHARS))) == 202
+    assert status(run, service, upload(png(), operations="grayscale".ljust(MAX_OPERATIONS_CHARS + 1))) == 400
+    assert status(run, service, upload(png(), operations=",".join(["grayscale"] * 25))) == 202  # 249 characters
+    assert status(run, service, upload(png(), operations=",".join(["grayscale"] * 26))) == 400  # 259
 
 
 def test_upload_size_and_pixels(run, service):

@@ -15,6 +15,8 @@ from imagejobs.api.long_polling import MAX_WAIT_SECONDS, HoldOutcome, hold_until
 from imagejobs.api.parameters import MAX_PREFERENCES, prefer_wait
 from imagejobs.config import Settings
 from imagejobs.identity import AccessKeyCache, Authenticator
+from imagejobs.jobs.messages import TaskRef
+from imagejobs.jobs.operations import Operation
 from imagejobs.jobs.uploads import Upload, validate_upload
 
 from .images import png
@@ -165,7 +167,7 @@ def test_the_response_is_held_until_the_job_changes(run, service, store, job):
     async def scenario():
         async def change_later():
             await asyncio.sleep(0.4)
-            await store.start_attempt(job.id)
+            await store.start_task(TaskRef(job.id, Operation.GRAYSCALE))
 
         started = time.monotonic()
         response, _ = await asyncio.gather(

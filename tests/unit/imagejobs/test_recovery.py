@@ -1,6 +1,7 @@
-"""Lost-message recovery on the real SQL (stdlib sqlite3): which jobs are presumed lost and
-when, the per-run and per-job bounds, the failure after the last re-drive, and that the
-duplicate a re-drive may create is harmless to the consumer."""
+"""Lost-message recovery on the real SQL (stdlib sqlite3): which tasks are presumed lost and
+when, the per-run and per-task bounds, the failure after the last re-drive (of that task only,
+its job's status following), and that the duplicate a re-drive may create is harmless to the
+consumer."""
 
 import asyncio
 import json
@@ -12,10 +13,12 @@ import pytest
 
 from imagejobs.config import ConfigError, Settings
 from imagejobs.jobs import recovery, sweeping
-from imagejobs.jobs.model import ImageInfo, iso_utc
+from imagejobs.jobs.messages import TaskRef
+from imagejobs.jobs.model import TaskResult, iso_utc
+from imagejobs.jobs.operations import Operation
 from imagejobs.jobs.processing import ACK, JobProcessor
 from imagejobs.jobs.recovery import REDRIVE_BATCH, lost_message_rule, redrive_lost_messages
-from imagejobs.jobs.states import JobStatus
+from imagejobs.jobs.states import JobStatus, TaskStatus
 from imagejobs.jobs.store import LostMessageRule
 from imagejobs.jobs.uploads import Upload, validate_upload
 
@@ -25,6 +28,17 @@ from .test_store import new_job
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RULE = LostMessageRule(unsent_seconds=60, pending_seconds=180, running_seconds=420, max_redrives=3)
+
+
+GRAY, THUMB = Operation.GRAYSCALE, Operation.THUMBNAIL
+
+
+def gray(job_id: str) -> TaskRef:
+    return TaskRef(job_id, GRAY)
+
+
+def task(store, run, job_id: str, operation=GRAY):
+    return run(store.get(job_id)).task(operation)
 
 
 def at(seconds: float) -> datetime:
@@ -41,8 +55,8 @@ def recover(store, queue, blobs, run):
     return lambda seconds: run(redrive_lost_messages(store, queue, blobs, RULE, now=at(seconds)))
 
 
-def sent_job(store, run, job_id: str, seconds: float = 0):
-    run(store.insert(new_job(job_id), now=iso(seconds)))
+def sent_job(store, run, job_id: str, seconds: float = 0, operations=(GRAY,)):
+    run(store.insert(new_job(job_id, operations=operations), now=iso(seconds)))
     run(store.mark_enqueued(job_id, now=iso(seconds)))
 
 
@@ -57,50 +71,52 @@ def test_a_job_with_no_send_on_record_is_sent_after_the_unsent_wait(store, queue
     run(store.insert(new_job("unsent"), now=iso(0)))
     assert recover(59) == (0, 0) and queue.sent == []  # its submit may still be sending
     assert recover(61) == (1, 0) and queue.sent == ["unsent"]
-    job = run(store.get("unsent"))
-    assert job.redrives == 1 and job.enqueued_at == iso(61) and job.status is JobStatus.PENDING
+    unsent = task(store, run, "unsent")
+    assert unsent.redrives == 1 and unsent.enqueued_at == iso(61) and unsent.status is TaskStatus.PENDING
+    assert run(store.get("unsent")).status is JobStatus.PENDING
 
 
 def test_a_sent_job_is_sent_again_only_after_the_wait_of_its_state(store, queue, run, recover):
     sent_job(store, run, "pending")
     sent_job(store, run, "running")
-    run(store.start_attempt("running", now=iso(10)))
+    run(store.start_task(gray("running"), now=iso(10)))
     sent_job(store, run, "done")
-    run(store.start_attempt("done", now=iso(0)))
-    run(store.complete("done", "results/done.png", ImageInfo(1, 1, 1), now=iso(1)))
+    run(store.start_task(gray("done"), now=iso(0)))
+    run(store.complete_task(gray("done"), TaskResult("results/done.png", 1, "image/png", 1, 1), now=iso(1)))
 
     assert recover(179) == (0, 0)
     assert recover(181) == (1, 0) and queue.sent == ["pending"]
     assert recover(429) == (0, 0)  # in progress: silent since its start at 10 s
     assert recover(431) == (1, 0) and queue.sent == ["pending", "running"]
-    assert run(store.get("done")).redrives == 0  # a terminal job is never re-driven
+    assert task(store, run, "done").redrives == 0  # a terminal task is never re-driven
 
 
 def test_an_error_or_a_new_attempt_is_a_sign_of_life(store, run, recover):
     sent_job(store, run, "j")
-    run(store.start_attempt("j", now=iso(0)))
-    run(store.record_error("j", "processing_failed", "R2 hiccup", now=iso(300)))
+    run(store.start_task(gray("j"), now=iso(0)))
+    run(store.record_task_error(gray("j"), "processing_failed", "R2 hiccup", now=iso(300)))
     assert recover(719) == (0, 0)
     assert recover(721) == (1, 0)
 
 
 def test_each_redrive_doubles_the_next_wait_and_the_last_one_fails_the_job(store, queue, blobs, run, recover, capsys):
     sent_job(store, run, "lost")
-    run(store.start_attempt("lost", now=iso(0)))
-    run(store.record_error("lost", "processing_failed", "R2 hiccup", now=iso(0)))
+    run(store.start_task(gray("lost"), now=iso(0)))
+    run(store.record_task_error(gray("lost"), "processing_failed", "R2 hiccup", now=iso(0)))
     blobs.objects["results/lost.png"] = (b"partial", "image/png", {})
     # Waits of 420, 840, 1680 s after each send; then 3360 s after the third re-drive.
     sends = [421, 421 + 841, 421 + 841 + 1681]
     for when in sends:
         assert recover(when - 2) == (0, 0)
         assert recover(when) == (1, 0)
-    assert run(store.get("lost")).redrives == 3
+    assert task(store, run, "lost").redrives == 3
     last = sends[-1]
     assert recover(last + 3359) == (0, 0)
     assert recover(last + 3361) == (0, 1)
 
-    failed = run(store.get("lost"))
-    assert failed.status is JobStatus.FAILED and failed.error_code == "processing_stalled"
+    assert run(store.get("lost")).status is JobStatus.FAILED  # in the same batch as its task
+    failed = task(store, run, "lost")
+    assert failed.status is TaskStatus.FAILED and failed.error_code == "processing_stalled"
     assert "sent 4 times" in failed.error_message and failed.error_message.endswith("Last error: R2 hiccup")
     assert queue.sent == ["lost"] * 3 and "results/lost.png" not in blobs.objects
     assert '"outcome":"stalled"' in capsys.readouterr().out
@@ -118,7 +134,7 @@ def test_a_send_that_fails_counts_nothing_and_the_next_run_tries_again(store, qu
     run(store.insert(new_job("j"), now=iso(0)))
     queue.fail = True
     assert recover(100) == (0, 0)
-    assert run(store.get("j")).redrives == 0 and '"event":"redrive.send_failed"' in capsys.readouterr().out
+    assert task(store, run, "j").redrives == 0 and '"event":"redrive.send_failed"' in capsys.readouterr().out
     queue.fail = False
     assert recover(160) == (1, 0) and queue.sent == ["j"]
 
@@ -126,10 +142,18 @@ def test_a_send_that_fails_counts_nothing_and_the_next_run_tries_again(store, qu
 def test_the_submit_records_its_send_once(service, store, queue, run):
     image = validate_upload(Upload("x.png", png()), max_bytes=10**7, max_pixels=10**7)
     job, _ = run(service.submit("a@example.com", image))
-    stored = run(store.get(job.id))
-    assert stored.enqueued_at is not None and queue.sent == [job.id]
+    stored = task(store, run, job.id)
+    assert stored.enqueued_at is not None and queue.bodies == [{"jobId": job.id, "operation": "grayscale"}]
     run(store.mark_enqueued(job.id, now="2030-01-01T00:00:00.000Z"))
-    assert run(store.get(job.id)).enqueued_at == stored.enqueued_at
+    assert task(store, run, job.id).enqueued_at == stored.enqueued_at
+
+
+def test_the_submit_sends_one_message_per_task_and_records_each_send(service, store, queue, run):
+    image = validate_upload(Upload("x.png", png()), max_bytes=10**7, max_pixels=10**7)
+    job, _ = run(service.submit("a@example.com", image, None, (GRAY, THUMB)))
+    # The thumbnail first: it is quick, and the page previews from it.
+    assert queue.bodies == [{"jobId": job.id, "operation": "thumbnail"}, {"jobId": job.id, "operation": "grayscale"}]
+    assert all(t.enqueued_at is not None for t in run(store.get(job.id)).tasks)
 
 
 async def _yield(seconds):
@@ -150,20 +174,39 @@ def test_a_redriven_duplicate_is_harmless(service, store, blobs, queue, run, ove
     if overlap:
 
         async def both():
-            return await asyncio.gather(*(processor.process({"jobId": job_id}, 1) for job_id in queue.sent))
+            return await asyncio.gather(*(processor.process(body, 1) for body in queue.bodies))
 
         assert run(both()) == [ACK, ACK]
     else:
-        assert [run(processor.process({"jobId": job_id}, 1)) for job_id in queue.sent] == [ACK, ACK]
+        assert [run(processor.process(body, 1)) for body in queue.bodies] == [ACK, ACK]
 
     done = run(store.get(job.id))
-    assert done.status is JobStatus.COMPLETED and done.redrives == 1
-    assert done.attempts == (2 if overlap else 1)  # a later copy finds the job terminal
-    assert done.result.width == 9 and blobs.objects[f"results/{job.id}.png"][0][:8] == b"\x89PNG\r\n\x1a\n"
+    assert done.status is JobStatus.COMPLETED and done.task(GRAY).redrives == 1
+    assert done.attempts == (2 if overlap else 1)  # a later copy finds the task terminal
+    result = done.task(GRAY).result
+    assert result.width == 9 and blobs.objects[f"results/{job.id}.png"][0][:8] == b"\x89PNG\r\n\x1a\n"
     assert set(blobs.objects) == {f"originals/{job.id}.png", f"results/{job.id}.png"}
     assert len(run(store.db.all("SELECT id FROM jobs"))) == 1
     # The re-drive never reaches a finished job again.
     assert run(redrive_lost_messages(store, queue, blobs, RULE, now=datetime.now(UTC) + timedelta(days=1))) == (0, 0)
+
+
+def test_only_the_lost_task_is_redriven_and_stalls_and_its_sibling_keeps_its_result(store, queue, blobs, run, recover):
+    sent_job(store, run, "j", operations=(GRAY, THUMB))
+    # The thumbnail's message arrived and it completed; grayscale's was lost every time.
+    run(store.start_task(TaskRef("j", THUMB), now=iso(1)))
+    run(store.complete_task(TaskRef("j", THUMB), TaskResult("thumbnails/j.png", 3, "image/png", 1, 1), now=iso(2)))
+    blobs.objects["thumbnails/j.png"] = (b"thumb", "image/png", {})
+    sends = [181, 181 + 361, 181 + 361 + 721]
+    for when in sends:
+        assert recover(when) == (1, 0)
+    assert queue.bodies == [{"jobId": "j", "operation": "grayscale"}] * 3
+    assert run(store.get("j")).status is JobStatus.IN_PROGRESS
+    assert recover(sends[-1] + 1441) == (0, 1)
+    job = run(store.get("j"))
+    assert job.status is JobStatus.FAILED
+    assert (job.task(GRAY).error_code, job.task(THUMB).status) == ("processing_stalled", TaskStatus.COMPLETED)
+    assert "thumbnails/j.png" in blobs.objects  # the completed sibling's result stays
 
 
 def test_the_sweep_remains_the_last_resort_for_jobs_the_redrive_cannot_help(store, queue, blobs, run):

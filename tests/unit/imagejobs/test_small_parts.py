@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from imagejobs.api.downloads import attachment_disposition, grayscale_name
+from imagejobs.api.downloads import attachment_disposition
 from imagejobs.config import ConfigError, Settings
+from imagejobs.jobs.operations import OPERATIONS, Operation
 from imagejobs.jobs.uploads import clean_file_name
 
 SRC = Path(__file__).resolve().parents[3] / "src"
@@ -25,6 +26,21 @@ def test_settings_defaults_and_parsing():
     )
 
 
+def test_thumbnail_max_side_defaults_to_256_and_takes_1_to_4096():
+    assert Settings().thumbnail_max_side == 256
+    assert Settings.from_vars({"THUMBNAIL_MAX_SIDE": "1"}.get).thumbnail_max_side == 1
+    assert Settings.from_vars({"THUMBNAIL_MAX_SIDE": "4096"}.get).thumbnail_max_side == 4096
+
+
+def test_the_registry_runs_every_operation_and_thumbnail_max_side_is_the_cores_range():
+    import imageops
+    from imagejobs.config import MAX_THUMBNAIL_MAX_SIDE
+
+    assert list(OPERATIONS) == list(Operation)
+    assert imageops.MAX_SIDE_RANGE == (1, MAX_THUMBNAIL_MAX_SIDE)
+    assert Settings().thumbnail_max_side == imageops.DEFAULT_MAX_SIDE
+
+
 def test_access_mode_is_implied_by_its_configuration():
     values = {"ACCESS_TEAM_DOMAIN": "team.cloudflareaccess.com", "ACCESS_AUD": "aud"}
     assert Settings.from_vars(values.get).auth_mode == "access"
@@ -33,7 +49,15 @@ def test_access_mode_is_implied_by_its_configuration():
 
 @pytest.mark.parametrize(
     "values",
-    [{"MAX_PIXELS": "many"}, {"MAX_UPLOAD_BYTES": "0"}, {"AUTH_MODE": "open"}, {"PROCESSING_DELAY_SECONDS": "-1"}],
+    [
+        {"MAX_PIXELS": "many"},
+        {"MAX_UPLOAD_BYTES": "0"},
+        {"AUTH_MODE": "open"},
+        {"PROCESSING_DELAY_SECONDS": "-1"},
+        {"THUMBNAIL_MAX_SIDE": "0"},
+        {"THUMBNAIL_MAX_SIDE": "4097"},
+        {"THUMBNAIL_MAX_SIDE": "２５６"},
+    ],
 )
 def test_unusable_settings_are_config_errors(values):
     with pytest.raises(ConfigError):
@@ -58,9 +82,10 @@ def test_content_disposition_is_safe_for_any_name(name, ascii_part):
 
 
 def test_result_names_end_in_grayscale_png():
-    assert grayscale_name("cat.png") == "cat-grayscale.png"
-    assert grayscale_name("cat.PNG") == "cat-grayscale.png"
-    assert grayscale_name("scan") == "scan-grayscale.png"
+    grayscale = OPERATIONS[Operation.GRAYSCALE]
+    assert grayscale.file_name("cat.png") == "cat-grayscale.png"
+    assert grayscale.file_name("cat.PNG") == "cat-grayscale.png"
+    assert grayscale.file_name("scan") == "scan-grayscale.png"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,8 @@ from imagejobs.config import ConfigError, Settings
 from imagejobs.errors import RateLimited, TooManyActiveJobs
 from imagejobs.identity import AccessKeyCache, Authenticator
 from imagejobs.jobs import queries
+from imagejobs.jobs.messages import TaskRef
+from imagejobs.jobs.operations import Operation
 from imagejobs.jobs.service import JobService
 from imagejobs.jobs.throttling import (
     ACTIVE_JOBS_RETRY_AFTER_SECONDS,
@@ -98,7 +100,7 @@ def test_the_cap_counts_only_unfinished_jobs(run, store, blobs, queue):
     service = JobService(store, blobs, queue, SubmissionThrottle(CountingLimiter(100), store, policy))
     first, _ = run(service.submit(OWNER, image(1)))
     second, _ = run(service.submit(OWNER, image(2)))
-    run(store.start_attempt(second.id))  # in progress still counts
+    run(store.start_task(TaskRef(second.id, Operation.GRAYSCALE)))  # in progress still counts
     with pytest.raises(TooManyActiveJobs) as refused:
         run(service.submit(OWNER, image(3)))
     assert refused.value.status == 429 and refused.value.code == "too_many_active_jobs"
@@ -142,6 +144,9 @@ class _FileBody:
 
     async def read_file_field(self, name, max_bytes):
         return Upload("cat.png", self.data)
+
+    async def read_text_values(self, name, max_chars):
+        return []
 
 
 def test_the_api_answers_429_with_retry_after_and_the_code(run, store, blobs, queue):
