@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..errors import BadRequest, IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
+from .events import EventOutbox
 from .messages import TaskRef
 from .model import ImageInfo, Job, Task, iso_utc, new_job_id, original_key
 from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation, send_order
@@ -21,11 +22,19 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 class JobService:
-    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue, throttle: SubmissionThrottle | None = None):
+    def __init__(
+        self,
+        store: JobStore,
+        blobs: BlobStore,
+        queue: JobQueue,
+        throttle: SubmissionThrottle | None = None,
+        events: EventOutbox | None = None,
+    ):
         self.store = store
         self.blobs = blobs
         self.queue = queue
         self.throttle = throttle  # None: unthrottled (the unit tests of everything else)
+        self.events = events  # None: webhook events wait for the recovery cron
 
     async def submit(
         self,
@@ -33,6 +42,7 @@ class JobService:
         image: ValidImage,
         idempotency_key: str | None = None,
         operations: tuple[Operation, ...] = DEFAULT_OPERATIONS,
+        callback_url: str | None = None,
     ) -> tuple[Job, bool]:
         """Store the original, record the job with one task per operation, enqueue one message
         per task. Returns (job, created).
@@ -68,6 +78,7 @@ class JobService:
             original_sha256=digest,
             idempotency_key=idempotency_key,
             operations=operations,
+            callback_url=callback_url,
         )
         try:
             job = await self.store.insert(new)
@@ -175,6 +186,8 @@ class JobService:
                 details={"job": current},
             ) from None
         log_event("job.cancelled", job_id=job_id, user=user_hash(owner), previous=job.status.value)
+        if self.events is not None:
+            await self.events.send(cancelled)
         return cancelled
 
     async def delete(self, owner: str, job_id: str) -> None:
