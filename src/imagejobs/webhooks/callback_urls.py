@@ -20,6 +20,7 @@ _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _BLOCKED_NAMES = {"localhost", "metadata.google.internal", "metadata", "instance-data"}
 # Suffixes reserved for local use (RFC 6761 localhost, RFC 6762 local, home.arpa, ICANN's internal).
 _BLOCKED_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".localdomain")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
@@ -51,7 +52,7 @@ def whatwg_ipv4(host: str) -> ipaddress.IPv4Address | None:
     if len(parts) > 1 and parts[-1] == "":
         parts.pop()
     last = parts[-1]
-    if not (last.isdigit() and last.isascii()) and _ipv4_number(last) is None:
+    if not _ASCII_DIGITS.fullmatch(last) and _ipv4_number(last) is None:
         return None  # the host does not end in a number: a domain
     numbers = [_ipv4_number(part) for part in parts]
     if len(parts) > 4 or any(n is None for n in numbers):
