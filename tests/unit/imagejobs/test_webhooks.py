@@ -10,7 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from imagejobs.api.app import handle_request
+from imagejobs.api.http import HttpRequest
 from imagejobs.config import ConfigError, Settings
+from imagejobs.errors import BadRequest
+from imagejobs.identity import AccessKeyCache, Authenticator
 from imagejobs.jobs.events import MAX_EVENT_REDRIVES, EventOutbox, redrive_lost_events
 from imagejobs.jobs.model import iso_utc
 from imagejobs.jobs.operations import Operation
@@ -18,7 +22,12 @@ from imagejobs.jobs.processing import ACK, JobProcessor
 from imagejobs.jobs.service import JobService
 from imagejobs.jobs.uploads import Upload, validate_upload
 from imagejobs.webhooks import delivery as delivery_module
-from imagejobs.webhooks.callback_urls import InvalidCallbackUrl, check_callback_url, whatwg_ipv4
+from imagejobs.webhooks.callback_urls import (
+    MAX_CALLBACK_URL_CHARS,
+    InvalidCallbackUrl,
+    check_callback_url,
+    whatwg_ipv4,
+)
 from imagejobs.webhooks.delivery import MAX_ATTEMPTS, DeliveryError, WebhookDelivery, event_id, retry_delay
 from imagejobs.webhooks.signing import InvalidSecret, secret_bytes, signature
 
@@ -352,3 +361,63 @@ def test_the_event_body_is_ascii_json_of_the_event(hooked, store, run):
     body = delivery_module.event_body(run(store.get(job.id)))
     assert body.isascii() and set(json.loads(body)) == {"type", "timestamp", "data"}
     assert iso_utc(datetime.now(UTC)) >= json.loads(body)["timestamp"]
+
+
+# --- The callback_url form field through the API -----------------------------------------------
+
+
+class CallbackForm:
+    """A multipart body as platform/http.py reads it: the file, and `callback_url` values bounded
+    by `max_chars` in all (BadRequest beyond, as the platform's reader)."""
+
+    def __init__(self, *callback_urls):
+        self.callback_urls = list(callback_urls)
+
+    async def read_file_field(self, name, max_bytes):
+        return Upload("a.png", png(4, 3))
+
+    async def read_text_values(self, name, max_chars):
+        if name != "callback_url":
+            return []
+        if sum(map(len, self.callback_urls)) > max_chars:
+            raise BadRequest(f"the form field '{name}' is longer than {max_chars} characters")
+        return self.callback_urls
+
+
+def create(run, service, settings, *callback_urls):
+    request = HttpRequest(
+        "POST",
+        "/api/jobs",
+        headers={"content-type": "multipart/form-data; boundary=x", "x-dev-user": OWNER},
+        body=CallbackForm(*callback_urls),
+    )
+    authenticator = Authenticator.for_settings(settings, AccessKeyCache(_no_fetch))
+    response = run(handle_request(request, settings, service, authenticator))
+    return response.status, json.loads(response.body)
+
+
+async def _no_fetch(url, *, max_bytes):
+    raise OSError("unit tests fetch nothing")
+
+
+CONFIGURED = Settings(auth_mode="dev", webhook_secret=SECRET)
+
+
+def test_callback_url_length_just_under_and_over_its_bound(run, hooked):
+    base = "https://hooks.example.com/"
+    status, body = create(run, hooked, CONFIGURED, base + "a" * (MAX_CALLBACK_URL_CHARS - len(base)))
+    assert status == 202 and body["job"]["webhook"]["status"] == "pending"
+    status, body = create(run, hooked, CONFIGURED, base + "a" * (MAX_CALLBACK_URL_CHARS - len(base) + 1))
+    assert (status, body["error"]["code"]) == (422, "invalid_callback_url")
+    status, body = create(run, hooked, CONFIGURED, base + "a" * (2 * MAX_CALLBACK_URL_CHARS))
+    assert (status, body["error"]["code"]) == (400, "bad_request")
+
+
+def test_callback_url_refusals_through_the_api_create_nothing(run, hooked, store):
+    assert create(run, hooked, CONFIGURED, "https://169.254.169.254/")[1]["error"]["code"] == "invalid_callback_url"
+    assert create(run, hooked, CONFIGURED, HOOK, HOOK)[0] == 400  # given twice
+    without_secret = Settings(auth_mode="dev")
+    assert create(run, hooked, without_secret, HOOK)[1]["error"]["code"] == "webhooks_not_configured"
+    assert run(store.list(OWNER, limit=10)).jobs == []
+    status, body = create(run, hooked, without_secret)  # no callback_url: no secret needed
+    assert status == 202 and body["job"]["webhook"] is None
