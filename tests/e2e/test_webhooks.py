@@ -16,6 +16,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import UserClient, launch_runtime
 
@@ -33,7 +34,13 @@ def verify(headers: dict[str, str], body: bytes) -> bool:
     signed = headers["webhook-id"].encode() + b"." + headers["webhook-timestamp"].encode() + b"." + body
     expected = base64.b64encode(hmac.new(SECRET_BYTES, signed, hashlib.sha256).digest()).decode()
     offered = [part.split(",", 1)[1] for part in headers["webhook-signature"].split(" ") if part.startswith("v1,")]
-    return any(hmac.compare_digest(expected, sig) for sig in offered)
+    ours = any(hmac.compare_digest(expected, sig) for sig in offered)
+    try:  # and the standardwebhooks package's verification (which also checks the timestamp)
+        Webhook(SECRET).verify(body, headers)
+        theirs = True
+    except Exception:  # noqa: BLE001 — any refusal
+        theirs = False
+    return ours and theirs
 
 
 class Receiver:
@@ -175,6 +182,33 @@ def test_a_4xx_receiver_fails_the_event_at_once(client, receiver):
     assert hook["status"] == "failed" and hook["attempts"] == 1 and hook["last_status_code"] == 410
     time.sleep(3)  # no retry follows
     assert len(receiver.received(path)) == 1
+
+
+def test_callback_url_length_just_under_and_over_its_bound(client, receiver):
+    prefix = receiver.url + "/ok/"
+    exact = prefix + "a" * (2048 - len(prefix))
+    accepted = client.http.post(
+        "/api/jobs", files={"file": ("a.png", photo_like(8, 8), "image/png")}, data={"callback_url": exact}
+    )
+    assert accepted.status_code == 202 and accepted.json()["job"]["webhook"]["url"] == exact
+    refused = client.http.post(
+        "/api/jobs", files={"file": ("a.png", photo_like(8, 8), "image/png")}, data={"callback_url": exact + "a"}
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "invalid_callback_url")
+    assert webhook_settled(client, accepted.json()["job"]["id"])["status"] == "delivered"
+
+
+def test_without_a_secret_callback_url_is_refused(tmp_path_factory):
+    with launch_runtime(tmp_path_factory.mktemp("no-secret"), {"WEBHOOK_SECRET": ""}) as (url, _log):
+        plain = UserClient(url, "webhooks@example.com")
+        refused = plain.http.post(
+            "/api/jobs",
+            files={"file": ("a.png", photo_like(8, 8), "image/png")},
+            data={"callback_url": "https://hooks.example.com/x"},
+        )
+        assert (refused.status_code, refused.json()["error"]["code"]) == (422, "webhooks_not_configured")
+        assert plain.http.get("/api/jobs").json()["jobs"] == []
+        assert plain.upload(photo_like(8, 8)).json()["job"]["webhook"] is None
 
 
 def test_callback_url_refusals(client):
