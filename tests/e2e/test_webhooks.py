@@ -45,7 +45,7 @@ def verify(headers: dict[str, str], body: bytes) -> bool:
 
 class Receiver:
     """An HTTP server on 127.0.0.1: /flaky answers 500 to its first request then 200, /gone 410,
-    anything else 200. Records (path, headers, body, verified) of every request."""
+    /empty 204 without a body, anything else 200. Records (path, headers, body, verified) of every request."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes, bool]] = []
@@ -65,6 +65,10 @@ class Receiver:
                     status = 500
                 elif self.path.startswith("/gone"):
                     status = 410
+                elif self.path.startswith("/empty"):
+                    self.send_response(204)  # no body at all
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("content-length", "2")
                 self.end_headers()
@@ -155,6 +159,13 @@ def test_a_tampered_body_fails_the_test_side_check(receiver, client):
     webhook_settled(client, job["id"])
     (_, headers, body, verified) = receiver.received(path)[0]
     assert verified and not verify(headers, body + b" ")
+
+
+def test_a_204_without_a_body_delivers(client, receiver):
+    path = f"/empty/{uuid.uuid4()}"
+    job = submit(client, receiver.url + path)
+    hook = webhook_settled(client, job["id"])
+    assert (hook["status"], hook["attempts"], hook["last_status_code"]) == ("delivered", 1, 204)
 
 
 def test_a_failed_job_delivers_job_failed(client, receiver):

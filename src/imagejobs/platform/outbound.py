@@ -31,7 +31,7 @@ class FetchPoster:
 async def _discard_body(js_response: object, max_bytes: int) -> None:
     """Read at most `max_bytes` of the body (so the connection can be reused), cancel the rest."""
     stream = getattr(js_response, "body", None)
-    if stream is None:
+    if getattr(stream, "getReader", None) is None:  # no body (a 204): JavaScript's null, a JsNull here
         return
     reader = stream.getReader()
     read = 0
