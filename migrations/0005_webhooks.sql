@@ -16,3 +16,8 @@ ALTER TABLE jobs ADD COLUMN webhook_redrives INTEGER NOT NULL DEFAULT 0;
 -- The recovery cron's scan of events still to deliver: one entry per undelivered event.
 CREATE INDEX jobs_webhook_pending ON jobs (webhook_event_at)
     WHERE webhook_status = 'pending' AND webhook_event_type IS NOT NULL;
+
+-- The jobs with a callback still waiting to become terminal: the recovery's and the sweep's
+-- CREATE_WEBHOOK_EVENTS (run each minute) reads these entries only, not the whole table.
+CREATE INDEX jobs_webhook_unrecorded ON jobs (status)
+    WHERE webhook_url IS NOT NULL AND webhook_event_type IS NULL;

@@ -30,10 +30,10 @@ class FetchPoster:
 
 async def _discard_body(js_response: object, max_bytes: int) -> None:
     """Read at most `max_bytes` of the body (so the connection can be reused), cancel the rest."""
-    stream = getattr(js_response, "body", None)
-    if getattr(stream, "getReader", None) is None:  # no body (a 204): JavaScript's null, a JsNull here
+    get_reader = getattr(getattr(js_response, "body", None), "getReader", None)
+    if get_reader is None:  # no body (a 204): JavaScript's null, a JsNull here
         return
-    reader = stream.getReader()
+    reader = get_reader()
     read = 0
     try:
         while read < max_bytes:

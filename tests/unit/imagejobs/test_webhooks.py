@@ -5,6 +5,7 @@ recovery of lost events."""
 
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from imagejobs.api.http import HttpRequest
 from imagejobs.config import ConfigError, Settings
 from imagejobs.errors import BadRequest
 from imagejobs.identity import AccessKeyCache, Authenticator
+from imagejobs.jobs import queries
 from imagejobs.jobs.events import MAX_EVENT_REDRIVES, EventOutbox, redrive_lost_events
 from imagejobs.jobs.model import iso_utc
 from imagejobs.jobs.operations import Operation
@@ -421,3 +423,28 @@ def test_callback_url_refusals_through_the_api_create_nothing(run, hooked, store
     assert run(store.list(OWNER, limit=10)).jobs == []
     status, body = create(run, hooked, without_secret)  # no callback_url: no secret needed
     assert status == 202 and body["job"]["webhook"] is None
+
+
+def test_a_job_failed_in_bulk_by_the_sweep_gets_its_event(hooked, store, run):
+    job = submit(hooked, run)
+    far = iso_utc(datetime.now(UTC) + timedelta(days=2))
+    failed = run(store.fail_stale(not_updated_since=far, message="no sign of life", limit=10, now=far))
+    assert [row["job_id"] for row in failed] == [job.id]
+    hook = run(store.get(job.id)).webhook
+    assert (hook.event_type, hook.status, hook.enqueued_at) == ("job.failed", "pending", None)  # the cron sends it
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "index"),
+    [
+        ("CREATE_WEBHOOK_EVENTS", 0, "jobs_webhook_unrecorded"),
+        ("SELECT_LOST_WEBHOOKS", 5, "jobs_webhook_pending"),
+        ("FAIL_LOST_WEBHOOKS", 3, "jobs_webhook_pending"),
+    ],
+)
+def test_the_crons_webhook_statements_read_only_their_partial_index(name, params, index):
+    connection = sqlite3.connect(":memory:")
+    connection.executescript((REPO / "schema.sql").read_text())
+    plan = connection.execute(f"EXPLAIN QUERY PLAN {getattr(queries, name)}", [None] * params)
+    details = " ".join(row[3] for row in plan.fetchall())
+    assert f"USING INDEX {index}" in details, details
