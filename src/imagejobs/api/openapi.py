@@ -106,7 +106,8 @@ def _upload_operation(operation_id: str, summary: str) -> Json:
                                 "maxLength": MAX_CALLBACK_URL_CHARS,
                                 "description": "Where to POST the job's one signed event (Standard Webhooks) once "
                                 'it is terminal. https to a public host (see API.md, "Webhooks"); otherwise '
-                                "422 invalid_callback_url; 422 webhooks_not_configured without WEBHOOK_SECRET.",
+                                "422 invalid_callback_url; 422 webhooks_not_configured without WEBHOOK_SECRET. An "
+                                "Idempotency-Key replay must name the same callback_url.",
                             },
                         },
                     }

@@ -56,7 +56,7 @@ class JobService:
             window_start = iso_utc(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
-                return self._replay(existing, digest, operations), False
+                return self._replay(existing, digest, operations, callback_url), False
         # After the replay check: a replay creates nothing, so it is never throttled.
         if self.throttle is not None:
             await self.throttle.admit(owner)
@@ -90,7 +90,7 @@ class JobService:
                 winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
             if winner is None:  # its owner deleted the winner in between
                 raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
-            return self._replay(winner, digest, operations), False
+            return self._replay(winner, digest, operations, callback_url), False
         except BaseException:
             await self.blobs.delete(key)
             raise
@@ -121,7 +121,7 @@ class JobService:
             log_event("job.enqueue_unrecorded", job_id=job_id, error=f"{type(error).__name__}: {error}")
 
     @staticmethod
-    def _replay(existing: Job, digest: str, operations: tuple[Operation, ...]) -> Job:
+    def _replay(existing: Job, digest: str, operations: tuple[Operation, ...], callback_url: str | None) -> Job:
         if existing.original_sha256 != digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different file in the last 24 hours; use a new key"
@@ -130,6 +130,10 @@ class JobService:
             used = ",".join(existing.operations)
             raise IdempotencyKeyReused(
                 f"this Idempotency-Key was used with other operations ({used}) in the last 24 hours; use a new key"
+            )
+        if (existing.webhook.url if existing.webhook else None) != callback_url:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with another callback_url (or none) in the last 24 hours; use a new key"
             )
         return existing
 

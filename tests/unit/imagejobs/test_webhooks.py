@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 from imagejobs.api.app import handle_request
 from imagejobs.api.http import HttpRequest
 from imagejobs.config import ConfigError, Settings
-from imagejobs.errors import BadRequest
+from imagejobs.errors import BadRequest, IdempotencyKeyReused
 from imagejobs.identity import AccessKeyCache, Authenticator
 from imagejobs.jobs import queries
 from imagejobs.jobs.events import MAX_EVENT_REDRIVES, EventOutbox, redrive_lost_events
@@ -448,3 +448,13 @@ def test_the_crons_webhook_statements_read_only_their_partial_index(name, params
     plan = connection.execute(f"EXPLAIN QUERY PLAN {getattr(queries, name)}", [None] * params)
     details = " ".join(row[3] for row in plan.fetchall())
     assert f"USING INDEX {index}" in details, details
+
+
+def test_an_idempotent_replay_must_name_the_same_callback(hooked, run):
+    image = validate_upload(Upload("x.png", png(4, 3)), max_bytes=10**7, max_pixels=10**7)
+    job, created = run(hooked.submit(OWNER, image, "key-1", (Operation.GRAYSCALE,), HOOK))
+    replay, again = run(hooked.submit(OWNER, image, "key-1", (Operation.GRAYSCALE,), HOOK))
+    assert created and not again and replay.id == job.id
+    for other in (None, HOOK + "/other"):
+        with pytest.raises(IdempotencyKeyReused, match="callback_url"):
+            run(hooked.submit(OWNER, image, "key-1", (Operation.GRAYSCALE,), other))
