@@ -35,7 +35,18 @@ CREATE TABLE jobs (
     -- The queue's outbox (migration 0002): when the job's message was last sent (NULL: not
     -- yet), and how many times the recovery cron sent it again.
     enqueued_at           TEXT,
-    redrives              INTEGER NOT NULL DEFAULT 0
+    redrives              INTEGER NOT NULL DEFAULT 0,
+    -- Webhooks (migration 0005): the callback, and its one event once the job is terminal
+    -- (written in the same batch as the terminal transition) with its delivery's state.
+    webhook_url           TEXT,
+    webhook_status        TEXT CHECK (webhook_status IN ('pending', 'delivered', 'failed')),
+    webhook_attempts      INTEGER NOT NULL DEFAULT 0,
+    webhook_last_status_code INTEGER,
+    webhook_last_attempt_at TEXT,
+    webhook_event_type    TEXT CHECK (webhook_event_type IN ('job.completed', 'job.failed', 'job.cancelled')),
+    webhook_event_at      TEXT,
+    webhook_enqueued_at   TEXT,
+    webhook_redrives      INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE UNIQUE INDEX jobs_seq ON jobs (seq);
@@ -81,3 +92,12 @@ CREATE TABLE tasks (
 
 -- The recovery cron's and the daily sweep's scan: only live tasks, oldest change first.
 CREATE INDEX tasks_live_updated ON tasks (status, updated_at) WHERE status IN ('pending', 'in_progress');
+
+-- The recovery cron's scan of webhook events still to deliver (migration 0005).
+CREATE INDEX jobs_webhook_pending ON jobs (webhook_event_at)
+    WHERE webhook_status = 'pending' AND webhook_event_type IS NOT NULL;
+
+-- The jobs with a callback still waiting to become terminal: the recovery's and the sweep's
+-- CREATE_WEBHOOK_EVENTS (run each minute) reads these entries only, not the whole table.
+CREATE INDEX jobs_webhook_unrecorded ON jobs (status)
+    WHERE webhook_url IS NOT NULL AND webhook_event_type IS NULL;

@@ -27,11 +27,18 @@ test("the project's wrangler.jsonc gives the bindings, queues and vars the Worke
     config.r2Buckets.map((b) => b.binding),
     ["IMAGES_BUCKET"],
   );
-  assert.deepEqual(config.queueProducers, [{ binding: "JOB_QUEUE", queue: "image-jobs" }]);
+  assert.deepEqual(config.queueProducers, [
+    { binding: "JOB_QUEUE", queue: "image-jobs" },
+    { binding: "WEBHOOK_QUEUE", queue: "webhook-deliveries" },
+  ]);
   const jobs = config.queueConsumers.find((c) => c.queue === "image-jobs");
   assert.equal(jobs.maxRetries, 3);
   assert.equal(jobs.deadLetterQueue, "image-dlq");
   assert.ok(config.queueConsumers.some((c) => c.queue === "image-dlq"));
+  const webhooks = config.queueConsumers.find((c) => c.queue === "webhook-deliveries");
+  assert.equal(webhooks.maxRetries, 7);
+  assert.equal(webhooks.deadLetterQueue, "webhook-dlq");
+  assert.ok(config.queueConsumers.some((c) => c.queue === "webhook-dlq"));
   assert.equal(config.vars.AUTH_MODE, undefined, "dev mode must never be the deployed default");
   assert.deepEqual(config.assets.runWorkerFirst, ["/api/*"]);
   assert.deepEqual(config.crons, ["* * * * *", "17 * * * *"]); // recovery each minute, sweep hourly

@@ -59,6 +59,12 @@ export class JobCard {
     };
     this.tasks = q(".tasks");
     this.taskItems = new Map(); // operation → its <li>
+    // The job's webhook, when it has one: a line after the tasks (the template has none, so
+    // cards of jobs without a callback are unchanged).
+    this.webhook = document.createElement("p");
+    this.webhook.className = "job-webhook";
+    this.webhook.hidden = true;
+    this.tasks.after(this.webhook);
     this.onDownloadTask = onDownloadTask;
     this.fetchDownload = null;
     this.error = q(".job-error");
@@ -105,6 +111,7 @@ export class JobCard {
 
     this.renderTimeline(job);
     this.renderTasks(job);
+    this.renderWebhook(job.webhook);
 
     const message = job.error?.message;
     this.error.hidden = !(status === "failed" && message);
@@ -129,6 +136,29 @@ export class JobCard {
       const shown = unstarted && !job.started_at ? unstarted : phase;
       renderStep(this.steps[step], shown, label, time ? times[time] : null);
     }
+  }
+
+  /** The callback's delivery: "Webhook to <host>: delivered (HTTP 200, 2 attempts)". */
+  renderWebhook(webhook) {
+    this.webhook.hidden = !webhook;
+    if (!webhook) return;
+    let host = webhook.url;
+    try {
+      host = new URL(webhook.url).host;
+    } catch {
+      // shown as it is
+    }
+    const details = [];
+    if (webhook.last_status_code !== null && webhook.last_status_code !== undefined) {
+      details.push(`HTTP ${webhook.last_status_code}`);
+    } else if (webhook.attempts > 0) {
+      details.push("no answer");
+    }
+    if (webhook.attempts > 0) details.push(`${webhook.attempts} attempt${webhook.attempts === 1 ? "" : "s"}`);
+    const state = { pending: "pending", delivered: "delivered", failed: "failed" }[webhook.status] ?? webhook.status;
+    this.webhook.dataset.status = webhook.status;
+    this.webhook.title = webhook.url;
+    this.webhook.textContent = `Webhook to ${host}: ${state}${details.length ? ` (${details.join(", ")})` : ""}`;
   }
 
   /** One line per task: its operation, its status and, once it has a result (other than the

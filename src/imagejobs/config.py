@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .webhooks.signing import InvalidSecret, secret_bytes
+
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
 # The thumbnail operation's longest side; at most 4096 (the core's bound: an output of 4096 x 4096).
@@ -17,6 +19,8 @@ DEFAULT_MAX_ACTIVE_JOBS_PER_USER = 50
 # is also a variable; it is the Retry-After of a `rate_limited` refusal.
 DEFAULT_JOB_CREATION_PERIOD_SECONDS = 60
 RATE_LIMIT_PERIODS = (10, 60)
+DEFAULT_WEBHOOK_FIRST_RETRY_SECONDS = 30
+DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 # Numbers are ASCII digits only: Python's int() and float() also take "١٢", "１２" and "1_2".
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -45,6 +49,13 @@ class Settings:
     # period of the per-user rate limiter.
     max_active_jobs_per_user: int = DEFAULT_MAX_ACTIVE_JOBS_PER_USER
     job_creation_period_seconds: int = DEFAULT_JOB_CREATION_PERIOD_SECONDS
+    # Webhooks (README, "Webhooks"): the signing secret (`whsec_…`; "" refuses callback_url),
+    # whether callbacks may be http and local (.dev.vars only), the first retry's delay and
+    # each attempt's timeout.
+    webhook_secret: str = ""
+    webhook_allow_private_urls: bool = False
+    webhook_first_retry_seconds: int = DEFAULT_WEBHOOK_FIRST_RETRY_SECONDS
+    webhook_timeout_seconds: float = DEFAULT_WEBHOOK_TIMEOUT_SECONDS
 
     @classmethod
     def from_vars(cls, get: Callable[[str], object]) -> "Settings":
@@ -78,6 +89,15 @@ class Settings:
         period = int(number("JOB_CREATION_PERIOD_SECONDS", DEFAULT_JOB_CREATION_PERIOD_SECONDS, int, 1))
         if period not in RATE_LIMIT_PERIODS:
             raise ConfigError(f"JOB_CREATION_PERIOD_SECONDS must be 10 or 60 (the limiter's periods), got {period}")
+        secret = text("WEBHOOK_SECRET")
+        if secret:
+            try:
+                secret_bytes(secret)
+            except InvalidSecret as error:
+                raise ConfigError(f"WEBHOOK_SECRET: {error}") from None
+        allow_private = text("WEBHOOK_ALLOW_PRIVATE_URLS").lower()
+        if allow_private not in ("", "true", "false"):
+            raise ConfigError(f"WEBHOOK_ALLOW_PRIVATE_URLS must be true or false, got {allow_private!r}")
         return cls(
             max_upload_bytes=int(number("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, int, 1)),
             max_pixels=int(number("MAX_PIXELS", DEFAULT_MAX_PIXELS, int, 1)),
@@ -90,4 +110,10 @@ class Settings:
             access_jwks=text("ACCESS_JWKS"),
             max_active_jobs_per_user=int(number("MAX_ACTIVE_JOBS_PER_USER", DEFAULT_MAX_ACTIVE_JOBS_PER_USER, int, 1)),
             job_creation_period_seconds=period,
+            webhook_secret=secret,
+            webhook_allow_private_urls=allow_private == "true",
+            webhook_first_retry_seconds=int(
+                number("WEBHOOK_FIRST_RETRY_SECONDS", DEFAULT_WEBHOOK_FIRST_RETRY_SECONDS, int, 1)
+            ),
+            webhook_timeout_seconds=number("WEBHOOK_TIMEOUT_SECONDS", DEFAULT_WEBHOOK_TIMEOUT_SECONDS, float, 0.1),
         )

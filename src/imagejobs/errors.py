@@ -106,6 +106,20 @@ class InvalidImageUpload(ApiError):
     code = "invalid_image"
 
 
+class InvalidCallbackUrl(ApiError):
+    """The callback_url cannot be used."""
+
+    status = 422
+    code = "invalid_callback_url"
+
+
+class WebhooksNotConfigured(ApiError):
+    """This deployment sends no webhooks (no WEBHOOK_SECRET is set); submit without callback_url."""
+
+    status = 422
+    code = "webhooks_not_configured"
+
+
 class TooManyRequests(ApiError):
     """Too many requests; try again later."""
 

@@ -51,6 +51,7 @@ def test_wrangler_accepts_the_config_with_every_binding(bundle):
     out, output = bundle
     for binding in (
         "env.JOB_QUEUE (image-jobs)",
+        "env.WEBHOOK_QUEUE (webhook-deliveries)",
         "env.DB (async-image-worker)",
         "env.IMAGES_BUCKET (async-image-worker-images)",
         "env.ASSETS",
@@ -58,6 +59,7 @@ def test_wrangler_accepts_the_config_with_every_binding(bundle):
     ):
         assert binding in output
     assert "AUTH_MODE" not in output  # dev mode is never part of a deploy
+    assert "WEBHOOK_SECRET" not in output and "WEBHOOK_ALLOW_PRIVATE_URLS" not in output  # .dev.vars only
     assert (out / "entry.py").exists() and (out / "imagejobs" / "platform" / "worker.py").exists()
 
 

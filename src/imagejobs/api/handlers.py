@@ -4,13 +4,15 @@ from dataclasses import dataclass
 
 from .. import VERSION
 from ..config import Settings
-from ..errors import BadRequest, NotFound, PayloadTooLarge
+from ..errors import BadRequest, InvalidCallbackUrl, NotFound, PayloadTooLarge, WebhooksNotConfigured
 from ..jobs.model import Job
 from ..jobs.operations import MAX_OPERATIONS_CHARS, OPERATIONS, Operation, operation_named, parse_operations
 from ..jobs.service import JobService
 from ..jobs.states import JobStatus
 from ..jobs.uploads import validate_upload
 from ..logs import log_event
+from ..webhooks.callback_urls import MAX_CALLBACK_URL_CHARS, check_callback_url
+from ..webhooks.callback_urls import InvalidCallbackUrl as InvalidCallbackUrlValue
 from .downloads import download_response
 from .http import HttpRequest, HttpResponse, etag_matches, json_response
 from .long_polling import MAX_WAIT_SECONDS, hold_until_changed
@@ -65,14 +67,33 @@ async def create_job(ctx: Context, request: HttpRequest) -> HttpResponse:
     # Optional, possibly repeated (checkboxes): comma-separated operation names.
     named = await request.body.read_text_values("operations", MAX_OPERATIONS_CHARS)
     operations = parse_operations(",".join(named) if named else None)
+    callback_url = await _callback_url(ctx, request)
     image = validate_upload(upload, max_bytes=limit, max_pixels=ctx.settings.max_pixels)
-    job, created = await ctx.service.submit(_user(ctx), image, key, operations)
+    job, created = await ctx.service.submit(_user(ctx), image, key, operations, callback_url)
     location = f"/api/jobs/{job.id}"
     return json_response(
         202 if created else 200,
         {"job": job_resource(job)},
         [("location", location), ("retry-after", "1")],
     )
+
+
+async def _callback_url(ctx: Context, request: HttpRequest) -> str | None:
+    """The optional `callback_url` form field, checked (spec: API.md, "Webhooks")."""
+    if request.body is None:
+        return None
+    # Read up to twice the bound, so that a URL just over it gets the precise 422.
+    values = await request.body.read_text_values("callback_url", 2 * MAX_CALLBACK_URL_CHARS)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise BadRequest("the form field 'callback_url' may be given once")
+    if not ctx.settings.webhook_secret:
+        raise WebhooksNotConfigured()
+    try:
+        return check_callback_url(values[0], allow_private=ctx.settings.webhook_allow_private_urls)
+    except InvalidCallbackUrlValue as error:
+        raise InvalidCallbackUrl(str(error)) from None
 
 
 async def get_job(ctx: Context, request: HttpRequest, id: str) -> HttpResponse:

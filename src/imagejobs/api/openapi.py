@@ -7,6 +7,7 @@ from ..errors import error_catalog
 from ..jobs.failures import FailureCode
 from ..jobs.operations import DEFAULT_OPERATIONS, MAX_OPERATIONS_CHARS, OPERATIONS, Operation
 from ..jobs.states import JobStatus, TaskStatus
+from ..webhooks.callback_urls import MAX_CALLBACK_URL_CHARS
 
 Json = dict[str, Any]
 
@@ -98,6 +99,15 @@ def _upload_operation(operation_id: str, summary: str) -> Json:
                                 "default": ",".join(DEFAULT_OPERATIONS),
                                 "description": "Comma-separated operations to run, one task each "
                                 f"({', '.join(OPERATIONS)}); duplicates are ignored. May be repeated.",
+                            },
+                            "callback_url": {
+                                "type": "string",
+                                "format": "uri",
+                                "maxLength": MAX_CALLBACK_URL_CHARS,
+                                "description": "Where to POST the job's one signed event (Standard Webhooks) once "
+                                'it is terminal. https to a public host (see API.md, "Webhooks"); otherwise '
+                                "422 invalid_callback_url; 422 webhooks_not_configured without WEBHOOK_SECRET. An "
+                                "Idempotency-Key replay must name the same callback_url.",
                             },
                         },
                     }
@@ -389,6 +399,7 @@ def openapi_document() -> Json:
                         "result",
                         "error",
                         "tasks",
+                        "webhook",
                         "links",
                     ],
                     "properties": {
@@ -426,6 +437,23 @@ def openapi_document() -> Json:
                             "type": "array",
                             "description": "One task per operation, in the order of the Operation enum.",
                             "items": {"$ref": "#/components/schemas/Task"},
+                        },
+                        "webhook": {
+                            "description": "The callback and its event's delivery; null without callback_url.",
+                            "oneOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["url", "status", "attempts", "last_status_code", "last_attempt_at"],
+                                    "properties": {
+                                        "url": {"type": "string", "format": "uri"},
+                                        "status": {"enum": ["pending", "delivered", "failed"]},
+                                        "attempts": {"type": "integer", "minimum": 0},
+                                        "last_status_code": {"type": ["integer", "null"]},
+                                        "last_attempt_at": nullable_time,
+                                    },
+                                },
+                                {"type": "null"},
+                            ],
                         },
                         "links": {
                             "type": "object",

@@ -49,6 +49,19 @@ def _job_error(job: Job) -> dict[str, object] | None:
     return {"code": failed[0].error_code, "message": message, "tasks": [task.operation.value for task in failed]}
 
 
+def _webhook(job: Job) -> dict[str, object] | None:
+    hook = job.webhook
+    if hook is None:
+        return None
+    return {
+        "url": hook.url,
+        "status": hook.status,
+        "attempts": hook.attempts,
+        "last_status_code": hook.last_status_code,
+        "last_attempt_at": hook.last_attempt_at,
+    }
+
+
 def job_resource(job: Job) -> dict[str, object]:
     base = f"/api/jobs/{job.id}"
     gray = job.task(Operation.GRAYSCALE)
@@ -78,6 +91,7 @@ def job_resource(job: Job) -> dict[str, object]:
         "result": result,
         "error": _job_error(job),
         "tasks": [task_resource(job, task) for task in job.tasks],
+        "webhook": _webhook(job),
         "links": {"self": base, "original": f"{base}/original", "result": f"{base}/result"},
     }
 

@@ -94,6 +94,41 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class Webhook:
+    """A job's callback and the delivery of its one event (README, "Webhooks")."""
+
+    url: str
+    status: str  # pending, delivered or failed
+    attempts: int
+    last_status_code: int | None
+    last_attempt_at: str | None
+    event_type: str | None  # job.completed, job.failed or job.cancelled once the job is terminal
+    event_at: str | None
+    enqueued_at: str | None  # when the event's delivery message was last sent
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Webhook | None":
+        url = row.get("webhook_url")
+        if url is None:
+            return None
+        return cls(
+            url=str(url),
+            status=str(row["webhook_status"]),
+            attempts=int(row["webhook_attempts"]),
+            last_status_code=row["webhook_last_status_code"],
+            last_attempt_at=row["webhook_last_attempt_at"],
+            event_type=row["webhook_event_type"],
+            event_at=row["webhook_event_at"],
+            enqueued_at=row["webhook_enqueued_at"],
+        )
+
+    @property
+    def unsent(self) -> bool:
+        """The event is recorded and still to deliver, and its message has not been sent."""
+        return self.event_type is not None and self.status == "pending" and self.enqueued_at is None
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """An upload and its tasks. `status`, `started_at`, `completed_at`, `attempts` and
     `updated_at` are derived from the tasks (the store writes them with every task change)."""
@@ -111,6 +146,7 @@ class Job:
     original_sha256: str
     idempotency_key: str | None
     tasks: tuple[Task, ...] = ()  # in Operation order
+    webhook: Webhook | None = None  # None: no callback_url
 
     @classmethod
     def from_row(cls, row: dict[str, Any], tasks: tuple[Task, ...] = ()) -> "Job":
@@ -133,6 +169,7 @@ class Job:
             original_sha256=row["original_sha256"],
             idempotency_key=row["idempotency_key"],
             tasks=tuple(sorted(tasks, key=lambda t: list(Operation).index(t.operation))),
+            webhook=Webhook.from_row(row),
         )
 
     @property

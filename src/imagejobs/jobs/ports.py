@@ -70,6 +70,13 @@ class JobQueue(Protocol):
         """Enqueue one message per task (`TaskRef.body()`) in a single call (at most `MAX_SEND_BATCH`)."""
 
 
+class EventQueue(Protocol):
+    """The producer side of the webhook-deliveries queue."""
+
+    async def send_events(self, job_ids: Sequence[str]) -> None:
+        """Enqueue one delivery message (`{"jobId": id}`) per job's event, in a single call."""
+
+
 class RateLimiter(Protocol):
     """A count of events per key over a fixed period (the Rate Limiting binding)."""
 

@@ -19,6 +19,7 @@ import grayscale
 from ..config import Settings
 from ..logs import log_event, user_hash
 from . import conversion
+from .events import EventOutbox
 from .failures import FailureCode
 from .messages import TaskRef, task_of
 from .model import Job, TaskResult, original_key
@@ -73,6 +74,7 @@ class JobProcessor:
         pause: conversion.Pause = conversion.asyncio_turn,
         conversion_slot: contextlib.AbstractAsyncContextManager[object] | None = None,
         registry: Mapping[Operation, OperationSpec] = OPERATIONS,
+        events: EventOutbox | None = None,
     ):
         self.store = store
         self.blobs = blobs
@@ -85,6 +87,18 @@ class JobProcessor:
         # interleaved by the pauses never hold two images' buffers in one 128 MB isolate at once.
         self.conversion_slot = conversion_slot or asyncio.Lock()
         self.registry = registry
+        self.events = events  # None: webhook events wait for the recovery cron
+
+    async def _send_event(self, job: Job) -> None:
+        """After a task's terminal transition: send the delivery message of the job's webhook
+        event if that transition recorded it (a job without a callback costs nothing). A failure
+        here loses nothing: the event is recorded, and the recovery cron sends it."""
+        if self.events is None or job.webhook is None:
+            return
+        try:
+            await self.events.send_for(job.id)
+        except Exception as error:  # noqa: BLE001 — recorded already; the cron re-drives it
+            log_event("webhook.enqueue_failed", job_id=job.id, error=f"{type(error).__name__}: {error}")
 
     async def _job_of(self, ref: TaskRef, body: object) -> Job | None:
         """The task's job, giving a job recorded before fan-out its grayscale task first."""
@@ -120,6 +134,7 @@ class JobProcessor:
             with contextlib.suppress(TransitionRejected):  # cancelled meanwhile: a terminal state stays
                 await self.store.fail_task(ref, failure.code, failure.message)
             log_event("job.failed", **fields, user=user, code=failure.code, duration_ms=_ms(started), outcome="failed")
+            await self._send_event(job)
             return ACK
         except TransitionRejected:
             # Another delivery of the same message finished first (at-least-once delivery), or
@@ -147,6 +162,7 @@ class JobProcessor:
             )
             return Decision(retry_delay=delay)
         log_event("job.completed", **fields, user=user, duration_ms=_ms(started), outcome="completed")
+        await self._send_event(job)
         return ACK
 
     async def _run(self, ref: TaskRef, job: Job) -> None:
@@ -235,6 +251,7 @@ class JobProcessor:
             attempts=task.attempts,
             outcome="dead_lettered",
         )
+        await self._send_event(job)
         return ACK
 
 

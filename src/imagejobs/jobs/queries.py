@@ -26,7 +26,9 @@ _LIVE_JOB = _sql_list(s for s in JobStatus if not s.is_terminal)
 
 JOB_COLUMNS = (
     "id, owner, status, created_at, updated_at, started_at, completed_at, attempts, original_name, "
-    "original_size, original_content_type, original_width, original_height, original_sha256, idempotency_key"
+    "original_size, original_content_type, original_width, original_height, original_sha256, idempotency_key, "
+    "webhook_url, webhook_status, webhook_attempts, webhook_last_status_code, webhook_last_attempt_at, "
+    "webhook_event_type, webhook_event_at, webhook_enqueued_at"
 )
 
 TASK_COLUMNS = (
@@ -40,8 +42,10 @@ TASK_COLUMNS = (
 INSERT_JOB = (
     "INSERT INTO jobs (id, owner, status, created_at, updated_at, attempts, original_key, "
     "original_name, original_size, original_content_type, original_width, original_height, "
-    "original_sha256, idempotency_key, seq) "
-    "VALUES (?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)) "
+    "original_sha256, idempotency_key, webhook_url, webhook_status, seq) "
+    "VALUES (?, ?, 'pending', ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?13, "
+    "CASE WHEN ?13 IS NULL THEN NULL ELSE 'pending' END, "
+    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)) "
     f"RETURNING {JOB_COLUMNS}"
 )
 
@@ -281,4 +285,54 @@ FAIL_STALE = (
     f"WHERE status IN ({_LIVE}) AND {_LAST_SIGN} < ?3 ORDER BY updated_at LIMIT ?4) "
     f"AND status IN ({_FAIL_SOURCES}) "
     "RETURNING job_id, operation, (SELECT owner FROM jobs WHERE jobs.id = tasks.job_id) AS owner"
+)
+
+
+# --- Webhook events (README, "Webhooks") -----------------------------------------------------
+# A job with a callback gets its one event when it reaches a terminal state: these run in the
+# same D1 batch as every statement that can make a job terminal (after DERIVE_JOB,
+# CANCEL_OWNED_JOB or SETTLE_JOBS), so the event is written with the transition or not at all.
+# `webhook_event_type IS NULL` makes them idempotent: a job gets exactly one event.
+_TERMINAL_JOB = _sql_list(s for s in JobStatus if s.is_terminal)
+_NEW_EVENT = (
+    "UPDATE jobs SET webhook_event_type = 'job.' || status, webhook_event_at = COALESCE(completed_at, updated_at) "
+    f"WHERE webhook_url IS NOT NULL AND webhook_event_type IS NULL AND status IN ({_TERMINAL_JOB})"
+)
+# For job ?: returns its id if it got its event now.
+CREATE_WEBHOOK_EVENT = f"{_NEW_EVENT} AND id = ? RETURNING id"
+# For every job that is terminal and has none yet (after a bulk change).
+CREATE_WEBHOOK_EVENTS = f"{_NEW_EVENT} RETURNING id"
+
+# The event's message was sent at ?1 (the first send, or a re-drive: ?3 adds one re-drive).
+MARK_WEBHOOK_ENQUEUED = (
+    "UPDATE jobs SET webhook_enqueued_at = ?1, webhook_redrives = webhook_redrives + ?3 "
+    "WHERE id IN (SELECT value FROM json_each(?2)) AND webhook_status = 'pending'"
+)
+
+# One delivery attempt's outcome (?1 the new status: 'pending' while it will be retried), its
+# HTTP status code (NULL for a timeout or a network error) and time. Only a pending event moves.
+RECORD_WEBHOOK_ATTEMPT = (
+    "UPDATE jobs SET webhook_status = ?1, webhook_attempts = webhook_attempts + 1, "
+    "webhook_last_status_code = ?2, webhook_last_attempt_at = ?3 "
+    f"WHERE id = ?4 AND webhook_status = 'pending' RETURNING {JOB_COLUMNS}"
+)
+
+# The event's message exhausted its retries without an outcome (the dead letter queue).
+FAIL_WEBHOOK = "UPDATE jobs SET webhook_status = 'failed' WHERE id = ? AND webhook_status = 'pending'"
+
+# Events presumed lost: never sent ?2 seconds after the event (the sending request or consumer
+# died), or sent longer ago than ?3 seconds (the whole retry schedule) and still pending;
+# at most ?4 re-drives. Up to ?5, oldest first. ?1 is now.
+SELECT_LOST_WEBHOOKS = (
+    "SELECT id FROM jobs WHERE webhook_status = 'pending' AND webhook_event_type IS NOT NULL AND ("
+    "webhook_enqueued_at IS NULL AND webhook_event_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || ?2 || ' seconds') "
+    "OR webhook_enqueued_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || ?3 || ' seconds')) "
+    "AND webhook_redrives < ?4 ORDER BY webhook_event_at LIMIT ?5"
+)
+
+# Pending events whose message was re-driven ?3 times and is still lost: they fail.
+FAIL_LOST_WEBHOOKS = (
+    "UPDATE jobs SET webhook_status = 'failed' WHERE webhook_status = 'pending' AND webhook_event_type IS NOT NULL "
+    "AND webhook_redrives >= ?3 AND webhook_enqueued_at < strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '-' || ?2 || ' seconds') "
+    "RETURNING id"
 )

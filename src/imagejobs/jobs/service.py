@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..errors import BadRequest, IdempotencyKeyReused, InvalidState, NotFound, NotReady, ServiceUnavailable
 from ..logs import log_event, user_hash
+from .events import EventOutbox
 from .messages import TaskRef
 from .model import ImageInfo, Job, Task, iso_utc, new_job_id, original_key
 from .operations import DEFAULT_OPERATIONS, OPERATIONS, Operation, send_order
@@ -21,11 +22,19 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 class JobService:
-    def __init__(self, store: JobStore, blobs: BlobStore, queue: JobQueue, throttle: SubmissionThrottle | None = None):
+    def __init__(
+        self,
+        store: JobStore,
+        blobs: BlobStore,
+        queue: JobQueue,
+        throttle: SubmissionThrottle | None = None,
+        events: EventOutbox | None = None,
+    ):
         self.store = store
         self.blobs = blobs
         self.queue = queue
         self.throttle = throttle  # None: unthrottled (the unit tests of everything else)
+        self.events = events  # None: webhook events wait for the recovery cron
 
     async def submit(
         self,
@@ -33,6 +42,7 @@ class JobService:
         image: ValidImage,
         idempotency_key: str | None = None,
         operations: tuple[Operation, ...] = DEFAULT_OPERATIONS,
+        callback_url: str | None = None,
     ) -> tuple[Job, bool]:
         """Store the original, record the job with one task per operation, enqueue one message
         per task. Returns (job, created).
@@ -46,7 +56,7 @@ class JobService:
             window_start = iso_utc(datetime.now(UTC) - IDEMPOTENCY_WINDOW)
             existing = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after=window_start)
             if existing is not None:
-                return self._replay(existing, digest, operations), False
+                return self._replay(existing, digest, operations, callback_url), False
         # After the replay check: a replay creates nothing, so it is never throttled.
         if self.throttle is not None:
             await self.throttle.admit(owner)
@@ -68,6 +78,7 @@ class JobService:
             original_sha256=digest,
             idempotency_key=idempotency_key,
             operations=operations,
+            callback_url=callback_url,
         )
         try:
             job = await self.store.insert(new)
@@ -79,7 +90,7 @@ class JobService:
                 winner = await self.store.find_by_idempotency_key(owner, idempotency_key, created_after="")
             if winner is None:  # its owner deleted the winner in between
                 raise ServiceUnavailable("a concurrent request with this Idempotency-Key failed; try again") from None
-            return self._replay(winner, digest, operations), False
+            return self._replay(winner, digest, operations, callback_url), False
         except BaseException:
             await self.blobs.delete(key)
             raise
@@ -110,7 +121,7 @@ class JobService:
             log_event("job.enqueue_unrecorded", job_id=job_id, error=f"{type(error).__name__}: {error}")
 
     @staticmethod
-    def _replay(existing: Job, digest: str, operations: tuple[Operation, ...]) -> Job:
+    def _replay(existing: Job, digest: str, operations: tuple[Operation, ...], callback_url: str | None) -> Job:
         if existing.original_sha256 != digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different file in the last 24 hours; use a new key"
@@ -119,6 +130,10 @@ class JobService:
             used = ",".join(existing.operations)
             raise IdempotencyKeyReused(
                 f"this Idempotency-Key was used with other operations ({used}) in the last 24 hours; use a new key"
+            )
+        if (existing.webhook.url if existing.webhook else None) != callback_url:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with another callback_url (or none) in the last 24 hours; use a new key"
             )
         return existing
 
@@ -175,6 +190,8 @@ class JobService:
                 details={"job": current},
             ) from None
         log_event("job.cancelled", job_id=job_id, user=user_hash(owner), previous=job.status.value)
+        if self.events is not None:
+            await self.events.send(cancelled)
         return cancelled
 
     async def delete(self, owner: str, job_id: str) -> None:

@@ -21,6 +21,7 @@ from .states import JobStatus
 Row = dict[str, Any]
 Rows = list[Row]
 TaskRefs = list[TaskRef]
+JobIds = list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class NewJob:
     original_sha256: str
     idempotency_key: str | None
     operations: tuple[Operation, ...]
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ class JobStore:
                 job.original.height,
                 job.original_sha256,
                 job.idempotency_key,
+                job.callback_url,
             ),
         )
         insert_tasks = [(queries.INSERT_TASK, (job.id, op.value, now, now)) for op in job.operations]
@@ -166,14 +169,16 @@ class JobStore:
     async def cancel_owned(self, owner: str, job_id: str, now: str | None = None) -> Job:
         """Cancel the job and stop its unfinished tasks; the others keep their results."""
         now = now or utc_now()
-        job_rows, _, task_rows = await self.db.batch(
+        cancelled, _, _, job_rows, task_rows = await self.db.batch(
             [
                 (queries.CANCEL_OWNED_JOB, (now, now, job_id, owner)),
                 (queries.CANCEL_TASKS_OF_CANCELLED_JOB, (now, now, job_id, job_id)),
+                (queries.CREATE_WEBHOOK_EVENT, (job_id,)),
+                (queries.SELECT_JOB, (job_id,)),
                 (queries.SELECT_TASKS_OF_JOB, (job_id,)),
             ]
         )
-        job = _job(job_rows, task_rows)
+        job = _job(job_rows, task_rows) if cancelled else None
         if job is None:
             raise TransitionRejected(f"job {job_id} cannot move to {JobStatus.CANCELLED.value}")
         return job
@@ -186,8 +191,12 @@ class JobStore:
 
     async def _transition(self, ref: TaskRef, target: str, sql: str, *params: object) -> Task:
         """Run a task transition and its job's derivation as one batch."""
-        task_rows, _ = await self.db.batch(
-            [(sql, (*params, ref.job_id, ref.operation.value)), (queries.DERIVE_JOB, (ref.job_id,))]
+        task_rows, _, _ = await self.db.batch(
+            [
+                (sql, (*params, ref.job_id, ref.operation.value)),
+                (queries.DERIVE_JOB, (ref.job_id,)),
+                (queries.CREATE_WEBHOOK_EVENT, (ref.job_id,)),
+            ]
         )
         if not task_rows:
             raise TransitionRejected(f"task {ref.operation.value} of job {ref.job_id} cannot move to {target}")
@@ -249,18 +258,53 @@ class JobStore:
     async def fail_stalled(self, rule: LostMessageRule, *, message: str, limit: int, now: str) -> Rows:
         """Fail up to `limit` tasks still presumed lost after their last re-drive, and settle their
         jobs; returns their job_id, operation, redrives and owner."""
-        failed, _ = await self.db.batch(
-            [(queries.FAIL_STALLED, (*rule.params(now), limit, message)), (queries.SETTLE_JOBS, ())]
+        failed, _, _ = await self.db.batch(
+            [
+                (queries.FAIL_STALLED, (*rule.params(now), limit, message)),
+                (queries.SETTLE_JOBS, ()),
+                (queries.CREATE_WEBHOOK_EVENTS, ()),
+            ]
         )
         return failed
 
     async def fail_stale(self, *, not_updated_since: str, message: str, limit: int, now: str | None = None) -> Rows:
         """Fail up to `limit` live tasks with no sign of life since the given time, and settle
         their jobs; returns their job_id, operation and owner."""
-        failed, _ = await self.db.batch(
+        failed, _, _ = await self.db.batch(
             [
                 (queries.FAIL_STALE, (now or utc_now(), message, not_updated_since, limit)),
                 (queries.SETTLE_JOBS, ()),
+                (queries.CREATE_WEBHOOK_EVENTS, ()),
             ]
         )
         return failed
+
+    # --- Webhook events (README, "Webhooks") -----------------------------------------------
+
+    async def mark_webhooks_enqueued(self, job_ids: Sequence[str], *, now: str, redrive: bool = False) -> int:
+        """Record that the event messages of these jobs were sent at `now` (a re-drive counts)."""
+        return await self.db.run(queries.MARK_WEBHOOK_ENQUEUED, now, json.dumps(list(job_ids)), int(redrive))
+
+    async def record_webhook_attempt(
+        self, job_id: str, *, status: str, status_code: int | None, now: str | None = None
+    ) -> Job | None:
+        """One delivery attempt of the job's event: its outcome (`pending` while it will be
+        retried) and HTTP status. None if the event was not pending (or the job is gone)."""
+        rows = await self.db.all(queries.RECORD_WEBHOOK_ATTEMPT, status, status_code, now or utc_now(), job_id)
+        return _job(rows, [])
+
+    async def fail_webhook(self, job_id: str) -> bool:
+        """The event's delivery failed for good; False if it was not pending."""
+        return await self.db.run(queries.FAIL_WEBHOOK, job_id) > 0
+
+    async def lost_webhooks(
+        self, *, unsent_seconds: int, sent_seconds: int, max_redrives: int, limit: int, now: str
+    ) -> JobIds:
+        """Jobs whose pending event's message is presumed lost, oldest event first."""
+        rows = await self.db.all(queries.SELECT_LOST_WEBHOOKS, now, unsent_seconds, sent_seconds, max_redrives, limit)
+        return [str(row["id"]) for row in rows]
+
+    async def fail_lost_webhooks(self, *, sent_seconds: int, max_redrives: int, now: str) -> JobIds:
+        """Fail the pending events still lost after their last re-drive; returns their jobs."""
+        rows = await self.db.all(queries.FAIL_LOST_WEBHOOKS, now, sent_seconds, max_redrives)
+        return [str(row["id"]) for row in rows]

@@ -23,6 +23,21 @@ class QueueJobProducer:
             await self._queue.sendBatch([{"body": task.body()} for task in tasks])
 
 
+class QueueEventProducer:
+    """The webhook-deliveries producer (`EventQueue`): `{"jobId": id}` per event."""
+
+    def __init__(self, binding: Any):
+        self._queue = binding
+
+    async def send_events(self, job_ids: Sequence[str]) -> None:
+        if len(job_ids) > MAX_SEND_BATCH:
+            raise ValueError(f"sendBatch takes at most {MAX_SEND_BATCH} messages, got {len(job_ids)}")
+        if len(job_ids) == 1:
+            await self._queue.send({"jobId": job_ids[0]})
+        elif job_ids:
+            await self._queue.sendBatch([{"body": {"jobId": job_id}} for job_id in job_ids])
+
+
 async def consume_batch(batch: Any, handle: Callable[[object, int], Awaitable[Decision]]) -> None:
     """Run `handle(body, attempt)` for each message and ack or retry it as decided.
 

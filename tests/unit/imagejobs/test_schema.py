@@ -75,7 +75,7 @@ def test_the_live_tasks_index_covers_exactly_the_non_terminal_task_states():
 
 def test_migration_0004_gives_every_existing_job_its_grayscale_task():
     tasks = next(i for i, m in enumerate(MIGRATIONS) if m.name.endswith("_tasks.sql"))
-    before, after = MIGRATIONS[:tasks], MIGRATIONS[tasks:]
+    before, after = MIGRATIONS[:tasks], MIGRATIONS[tasks : tasks + 1]
     assert [m.name for m in after] == ["0004_tasks.sql"]
     connection = sqlite3.connect(":memory:")
     connection.row_factory = sqlite3.Row
