@@ -235,7 +235,7 @@ def unfilter_average_span(row: bytearray, prev: bytes | bytearray, bpp: int, sta
     filtered bytes there and the decoded bytes before `start`. Cheaper than a sweep for an isolated
     row, and a long row is decoded a span at a time.
     Reference twin: grayscale_reference.unfilter_row(3, ...) (test_byte_by_byte_rows_match_reference).
-    Justified by the isolated Average rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
+    Justified by isolated Average rows among Up rows (benchmark rows pnmtopng-screenshot-*)."""
     for i in range(start, min(bpp, end)):  # no left neighbour
         row[i] = (row[i] + (prev[i] >> 1)) & 0xFF
     for i in range(max(start, bpp), end):
@@ -246,7 +246,7 @@ def unfilter_paeth_span(row: bytearray, prev: bytes | bytearray, bpp: int, start
     """Decode bytes start..end-1 of a Paeth row in place (spec 9.4), byte by byte, as
     unfilter_average_span does for Average.
     Reference twin: grayscale_reference.unfilter_row(4, ...) (test_byte_by_byte_rows_match_reference).
-    Justified by the isolated Paeth rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
+    Justified by isolated Paeth rows among Up rows (benchmark rows pnmtopng-chart-*)."""
     for i in range(start, min(bpp, end)):  # left and upper-left are 0, so the predictor is always `up`
         row[i] = (row[i] + prev[i]) & 0xFF
     for i in range(max(start, bpp), end):
