@@ -136,11 +136,13 @@ def _source(entry: CorpusEntry) -> Image.Image | encoders.Samples16:
     w, h = entry.width, entry.height
     if entry.kind in sources.SOURCES:
         return sources.SOURCES[entry.kind](w, h, seed)
+    if entry.kind == "chart-trns":  # a chart whose white background is transparent through tRNS
+        return sources.chart(w, h, seed)
     if entry.kind == "icon":
         return sources.icon(w, seed)
     if entry.kind == "palette":
         base = sources.chart(w, h, seed) if entry.variant == "chart" else sources.photo(w, h, seed)
-        return sources.palette_of(base, 256 if entry.variant != "chart" else 64, dither=entry.variant != "chart")
+        return sources.palette_of(base, 256 if entry.variant != "chart" else 16, dither=entry.variant != "chart")
     if entry.kind == "photo16":
         rgb = sources.photo(w, h, seed).tobytes()
         samples = bytearray(2 * len(rgb))
@@ -167,7 +169,8 @@ def build(entries: list[CorpusEntry], progress: Callable[[str], None] = print) -
         if entry.group == "existing":
             data = _existing(entry)
         else:
-            data = encoders.encode(entry.encoder, _source(entry), entry.variant if entry.kind == "strip" else "")
+            variant = entry.variant if entry.kind == "strip" else "trns" if entry.kind == "chart-trns" else ""
+            data = encoders.encode(entry.encoder, _source(entry), variant)
         entry.path.write_bytes(data)
         ready.append(entry)
     return ready
@@ -229,6 +232,7 @@ REAL_WORLD = [
     ("screenshot", 2560, 1440, "", NO_ZOPFLI),
     ("screenshot", 7680, 4320, "", FAST),
     ("palette", 2048, 2253, "chart", ("pnmtopng", "imagemagick", "optipng", "pngcrush", "pillow-opt")),
+    ("chart-trns", 1280, 720, "", ("pnmtopng", "pillow-opt")),
     ("palette", 1024, 768, "photo", ("pnmtopng", "optipng", "pillow-opt")),
     ("photo16", 1024, 768, "", ("pnmtopng", "imagemagick", "optipng")),
     ("photo16", 2048, 1536, "", ("pnmtopng", "imagemagick")),
@@ -244,6 +248,7 @@ REAL_WORLD_QUICK = [
     ("chart", 1280, 720, "", ALL),
     ("screenshot", 1280, 800, "", ("pnmtopng", "imagemagick", "pillow-opt")),
     ("palette", 1024, 768, "chart", ("optipng", "pillow-opt")),
+    ("chart-trns", 640, 360, "", ("pillow-opt",)),
     ("photo16", 512, 384, "", ("pnmtopng",)),
 ]
 EXTREME_LONG = 1_000_000

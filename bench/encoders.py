@@ -103,10 +103,13 @@ def _optimised(program: list[str], image: Image.Image | Samples16, workdir: Path
 
 
 def encode(encoder: str, image: Image.Image | Samples16, variant: str = "") -> bytes:
-    """The PNG `encoder` writes for `image`; `variant` is a pnmtopng filter option (e.g. -paeth)."""
+    """The PNG `encoder` writes for `image`; `variant` is a pnmtopng filter option (e.g. -paeth), or
+    "trns" for white made transparent through a tRNS chunk (pnmtopng and Pillow)."""
     with tempfile.TemporaryDirectory(prefix="bench-encode-") as folder:
         workdir = Path(folder)
         if encoder == "pnmtopng":
+            if variant == "trns":
+                return _pnmtopng(image, ["-transparent=rgb:ff/ff/ff"], workdir)
             return _pnmtopng(image, [variant] if variant else [], workdir)
         if encoder == "imagemagick":
             return _imagemagick(image, workdir)
@@ -127,6 +130,7 @@ def encode(encoder: str, image: Image.Image | Samples16, variant: str = "") -> b
             if isinstance(image, Samples16):
                 raise ValueError("Pillow cannot write 16-bit RGB")
             out = io.BytesIO()
-            image.save(out, "PNG", optimize=True)
+            options = {"transparency": (255, 255, 255)} if variant == "trns" else {}
+            image.save(out, "PNG", optimize=True, **options)
             return out.getvalue()
     raise ValueError(f"unknown encoder {encoder!r}")

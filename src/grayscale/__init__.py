@@ -17,14 +17,13 @@ alpha channel or a tRNS chunk; same width and height; never interlaced.
 Gray is BT.601 luma exactly as Pillow's convert("L"): (19595 R + 38470 G + 7471 B + 0x8000) >> 16,
 after scaling samples to 8 bits (low depths by bit replication, 16-bit by keeping the high byte).
 
-Sharing the host: convert() runs to the end in one go (~0.1 s per megapixel on CPython, 2-3x that in
-Pyodide). A host that must keep serving other work meanwhile (one Worker isolate) converts through
-Conversion, or convert_steps, and hands control back between steps. A step does about
-budget.STEP_BUDGET_US (4 ms) of estimated CPython work whatever the input: scanlines are taken in
-bands of at most 128 KB, wavefront sweeps pause every ~1 ms of steps, rows over 128 KB are decoded,
-converted and written a piece at a time, and huge IDAT chunks are CRC-checked and inflated in
-pieces; the one exception is the filtering and deflating of a single output row, done whole (at most
-2 MB, for a 1,000,000-pixel gray+alpha row: ~20 ms). Conversion keeps the output in one buffer
+Sharing the host: convert() runs to the end in one go (~0.1-0.3 s per megapixel on CPython, 2-3x
+that in Pyodide). A host that must keep serving other work meanwhile (one Worker isolate) converts
+through Conversion, or convert_steps, and hands control back between steps. A step does about
+budget.STEP_BUDGET_US (4 ms) of estimated CPython work whatever the input, and never more than that
+plus one unit (budget.MAX_UNIT_US): scanlines are taken in bands of at most 128 KB, wavefront sweeps
+pause every ~1 ms of steps, rows over 128 KB are decoded, converted and written a piece at a time,
+huge IDAT chunks are CRC-checked and inflated in pieces. Conversion keeps the output in one buffer
 reserved up front (the same memory bound as convert); convert_steps hands out the pieces instead.
 
 Policies for inputs the spec leaves open:

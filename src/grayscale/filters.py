@@ -114,7 +114,10 @@ class ScanlineUnfilter:
         Sub and None rows do not depend on the row above: they are decoded first and enter the sweep
         as None lanes holding their pixels. Up rows are no lanes at all: the sum of the Up rows
         between two lanes is added to the lower lane's up neighbour during the sweep (an up delta),
-        and the Up rows are rebuilt afterwards, one whole-row addition each."""
+        and the Up rows are rebuilt afterwards, one whole-row addition each. Reference twin:
+        grayscale_reference.unfilter_row, row after row (test_sweeps_with_up_deltas_in_chunks_match_reference,
+        test_unfilter_decision_paths_match_reference). Justified by benchmark rows pnmtopng-chart-*
+        and pnmtopng-screenshot-* (about two thirds Up rows: 5.3x -> 3.4x Pillow)."""
         entries = self._window
         if not entries:
             return
@@ -309,7 +312,8 @@ class ScanlineUnfilter:
         changes, so a few Paeth rows do not make a long Average stretch pay for a Paeth sweep; the
         best split is a shortest path over those boundaries (O(boundaries^2)). Every plan decodes the
         same pixels (test_unfilter_decision_paths_match_reference forces each choice against
-        grayscale_reference.unfilter_row); the costs come from benchmark row libpng-rgb-2048."""
+        grayscale_reference.unfilter_row); it matters where windows mix filters row by row (benchmark
+        rows pnmtopng-icon-*, pnmtopng-chart-*, libpng-adam7-2048)."""
         count = len(types)
         bounds = [0, count]
         for classing in FILTER_CLASSINGS:

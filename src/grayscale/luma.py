@@ -11,7 +11,7 @@ class Luma:
     instance (one per conversion) and are rebuilt only when the strip length changes.
     Reference twin: grayscale_reference.luma (test_luma_matches_reference, test_luma_exhaustive_extremes).
     Justified by every RGB/RGBA benchmark row (pillow-rgb-4096: the per-pixel loop it replaces
-    costs ~0.3 us/pixel, this ~0.01)."""
+    costs ~0.3 us/pixel, this ~0.013)."""
 
     __slots__ = ("_blue_shift", "_constants", "_count", "_green_shift", "_pixel_bytes")
 

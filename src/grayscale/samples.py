@@ -11,21 +11,31 @@ from .luma import Luma
 Planes = tuple[bytes, bytes | None]  # (gray, alpha or None)
 
 
-def _unpack_table(bit_depth: int, value_of: Callable[[int], int]) -> list[bytes]:
-    """For each packed byte value, the bytes value_of(sample) of its 8/bit_depth samples, left to right
-    (spec 7.2: the leftmost pixel is in the high-order bits)."""
-    per_byte = 8 // bit_depth
+def _unpack_tables(bit_depth: int, value_of: Callable[[int], int]) -> list[bytes]:
+    """One bytes.translate table per sample position k of a packed byte: byte value ->
+    value_of(its k-th sample), left to right (spec 7.2: the leftmost pixel is in the high-order bits)."""
     mask = (1 << bit_depth) - 1
-    return [bytes(value_of((byte >> (8 - bit_depth * (k + 1))) & mask) for k in range(per_byte)) for byte in range(256)]
+    return [
+        bytes(value_of((byte >> (8 - bit_depth * (k + 1))) & mask) for byte in range(256))
+        for k in range(8 // bit_depth)
+    ]
 
 
-def _unpack(rows: list[bytes], width: int, table: list[bytes]) -> bytes:
-    """Apply an unpack table to each row, dropping the padding samples at the end of each row
-    (a C-speed map over bytes instead of a shift per sample). Reference twin:
+def _unpack(rows: list[bytes], width: int, tables: list[bytes]) -> bytes:
+    """Samples of packed rows (1, 2 or 4 bits) as one byte each through value_of (see _unpack_tables),
+    dropping the padding samples at the end of each row. Sample k of every byte comes from one C-speed
+    translate of the whole strip, interleaved by a strided copy. Reference twin:
     grayscale_reference.unpack_samples (test_unpack_matches_reference); justified by the palette images
-    optimisers reduce to 1-4 bits (benchmark rows optipng-palette-*)."""
-    lookup = table.__getitem__
-    return b"".join([b"".join(map(lookup, row))[:width] for row in rows])
+    optimisers reduce to 1-4 bits (benchmark rows optipng-palette-chart-*, 16 colours in 4 bits)."""
+    strip = b"".join(rows)
+    per_byte = len(tables)
+    samples = bytearray(len(strip) * per_byte)
+    for k, table in enumerate(tables):
+        samples[k::per_byte] = strip.translate(table)
+    row_samples = len(rows[0]) * per_byte
+    if row_samples == width:
+        return bytes(samples)
+    return b"".join([samples[start : start + width] for start in range(0, len(samples), row_samples)])
 
 
 def _alpha_where_key(samples: bytes, sample_bytes: int, key: bytes) -> bytes:
@@ -33,7 +43,8 @@ def _alpha_where_key(samples: bytes, sample_bytes: int, key: bytes) -> bytes:
     Each byte position contributes a 0/1 flag per pixel lane; the flag sum (<= 6) stays inside
     its byte lane, and equals sample_bytes exactly when every byte matched. Reference twin:
     grayscale_reference.alpha_where_key (test_alpha_where_key_matches_reference); justified by the
-    tRNS images of PngSuite (tbrn2c08 ...), where a per-pixel comparison was the slowest step."""
+    tRNS images (benchmark rows *-chart-trns-*: RGB with white transparent; a per-pixel comparison
+    was the slowest step of such images)."""
     pixel_count = len(samples) // sample_bytes
     matches = 0
     for k in range(sample_bytes):
@@ -70,8 +81,8 @@ class SampleConverter:
             self._build_palette_tables(palette)
         elif info.color_type == 0 and info.bit_depth < 8:
             scale = 255 // ((1 << info.bit_depth) - 1)
-            self._gray_table = _unpack_table(info.bit_depth, lambda v: v * scale)
-            self._raw_table = _unpack_table(info.bit_depth, lambda v: v)
+            self._gray_table = _unpack_tables(info.bit_depth, lambda v: v * scale)
+            self._raw_table = _unpack_tables(info.bit_depth, lambda v: v)
 
     def _alpha_for_key(self, raw_samples: bytes, sample_bytes: int) -> bytes:
         if self._key is None:
@@ -116,7 +127,7 @@ class SampleConverter:
         self._index_gray = gray
         self._index_alpha = alpha
         if self.info.bit_depth < 8:
-            self._raw_table = _unpack_table(self.info.bit_depth, lambda v: v)
+            self._raw_table = _unpack_tables(self.info.bit_depth, lambda v: v)
 
     def _indexed(self, rows: list[bytes], width: int) -> Planes:
         indices = _unpack(rows, width, self._raw_table) if self.info.bit_depth < 8 else b"".join(rows)

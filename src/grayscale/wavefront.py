@@ -17,9 +17,10 @@ from .swar import ByteLanes, paeth_lane_constants, paeth_predictor_lanes
 
 # Laying a window out (and reading it back) costs about this per byte of laid-out steps.
 SKEW_US_PER_BYTE = 0.002
-# Windows are laid out about this many bytes of steps at a time: memory stays bounded and the
-# per-slice cost of the layout ((rows x bpp) slices per chunk) stays small next to the steps.
-CHUNK_BYTES = 1 << 20
+# Windows are laid out about this many bytes of steps at a time (half as many when up deltas need a
+# second layout): memory stays bounded, and a window of rows up to ~1300 pixels wide is laid out in
+# one chunk, as the per-slice cost of the layout ((rows x bpp) slices per chunk) is ~5% of a sweep.
+CHUNK_BYTES = 1 << 21
 
 
 class _Layout:
@@ -81,6 +82,15 @@ class _Layout:
         yield spent
 
 
+def _as_bytes(outs: list[bytearray]) -> list[bytes]:
+    """The decoded rows as bytes, each bytearray released as soon as it is copied (peak memory)."""
+    rows = []
+    for index in range(len(outs)):
+        rows.append(bytes(outs[index]))
+        outs[index] = bytearray()
+    return rows
+
+
 def _delta_rows(up_deltas: list[bytes | None] | None, row_bytes: int) -> list[bytes] | None:
     """The up deltas as window rows (row 0, above the window, gets none), or None if all are zero."""
     if up_deltas is None or not any(up_deltas):
@@ -134,7 +144,7 @@ def sweep_window_bytes(
     from_bytes = int.from_bytes
     steps_per_tick = max(1, int(tick_us / step_us))
     left = 0
-    chunk_steps = max(1, CHUNK_BYTES // vector)
+    chunk_steps = max(1, CHUNK_BYTES // (2 * vector if delta_rows else vector))
     for t0 in range(0, steps, chunk_steps):
         t1 = min(steps, t0 + chunk_steps)
         chunk = yield from layout.skew(rows, t0, t1, tick_us)
@@ -157,7 +167,7 @@ def sweep_window_bytes(
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
-    return [bytes(out) for out in outs]
+    return _as_bytes(outs)
 
 
 def sweep_window_paeth(
@@ -192,7 +202,7 @@ def sweep_window_paeth(
     from_bytes = int.from_bytes
     steps_per_tick = max(1, int(tick_us / step_us))
     a = c = 0
-    chunk_steps = max(1, CHUNK_BYTES // vector)
+    chunk_steps = max(1, CHUNK_BYTES // (2 * vector if delta_rows else vector))
     for t0 in range(0, steps, chunk_steps):
         t1 = min(steps, t0 + chunk_steps)
         chunk = yield from layout.skew(rows, t0, t1, tick_us)
@@ -217,7 +227,7 @@ def sweep_window_paeth(
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
-    return [bytes(out) for out in outs]
+    return _as_bytes(outs)
 
 
 def unfilter_average_span(row: bytearray, prev: bytes | bytearray, bpp: int, start: int, end: int) -> None:
@@ -225,7 +235,7 @@ def unfilter_average_span(row: bytearray, prev: bytes | bytearray, bpp: int, sta
     filtered bytes there and the decoded bytes before `start`. Cheaper than a sweep for an isolated
     row, and a long row is decoded a span at a time.
     Reference twin: grayscale_reference.unfilter_row(3, ...) (test_byte_by_byte_rows_match_reference).
-    Justified by the isolated Average rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
+    Justified by isolated Average rows among Up rows (benchmark rows pnmtopng-screenshot-*)."""
     for i in range(start, min(bpp, end)):  # no left neighbour
         row[i] = (row[i] + (prev[i] >> 1)) & 0xFF
     for i in range(max(start, bpp), end):
@@ -236,7 +246,7 @@ def unfilter_paeth_span(row: bytearray, prev: bytes | bytearray, bpp: int, start
     """Decode bytes start..end-1 of a Paeth row in place (spec 9.4), byte by byte, as
     unfilter_average_span does for Average.
     Reference twin: grayscale_reference.unfilter_row(4, ...) (test_byte_by_byte_rows_match_reference).
-    Justified by the isolated Paeth rows of benchmark row libpng-rgb-2048 (adaptive filters)."""
+    Justified by isolated Paeth rows among Up rows (benchmark rows pnmtopng-chart-*)."""
     for i in range(start, min(bpp, end)):  # left and upper-left are 0, so the predictor is always `up`
         row[i] = (row[i] + prev[i]) & 0xFF
     for i in range(max(start, bpp), end):

@@ -11,7 +11,7 @@ from PIL import Image
 from grayscale import convert, filters, writer
 from grayscale.filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 
-ALL_ENCODINGS = [*writer.CHEAP_ENCODINGS, *writer.LZ77_ENCODINGS]
+ALL_ENCODINGS = [*writer.CHEAP_ENCODINGS, *writer.LZ77_ENCODINGS, *writer.PALETTE_ENCODINGS]
 
 
 def pillow_png(image: Image.Image) -> bytes:
@@ -47,6 +47,7 @@ def sample_images() -> list[bytes]:
 def test_every_encoding_decodes_to_pillows_pixels(monkeypatch, encoding, long_rows):
     monkeypatch.setattr(writer, "CHEAP_ENCODINGS", (encoding,))
     monkeypatch.setattr(writer, "LZ77_ENCODINGS", (encoding,))
+    monkeypatch.setattr(writer, "PALETTE_ENCODINGS", (encoding,))
     if long_rows:  # rows handed to the writer a piece at a time
         monkeypatch.setattr(filters, "LONG_ROW_BYTES", 4)
         monkeypatch.setattr(filters, "PIECE_BUDGET_US", 0.3)

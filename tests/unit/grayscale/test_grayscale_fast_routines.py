@@ -11,7 +11,7 @@ from grayscale import filters
 from grayscale.deinterlace import Adam7Canvas
 from grayscale.filters import ScanlineUnfilter
 from grayscale.luma import Luma
-from grayscale.samples import _alpha_where_key, _unpack, _unpack_table
+from grayscale.samples import _alpha_where_key, _unpack, _unpack_tables
 from grayscale.swar import ByteLanes
 from grayscale.wavefront import (
     unfilter_average_span,
@@ -250,7 +250,7 @@ def test_alpha_where_key_matches_reference(sample_bytes):
 @pytest.mark.parametrize("bit_depth", [1, 2, 4])
 def test_unpack_matches_reference(bit_depth):
     rng = random.Random(bit_depth)
-    table = _unpack_table(bit_depth, lambda v: v)
+    table = _unpack_tables(bit_depth, lambda v: v)
     for width in (1, 2, 3, 7, 8, 9, 33):
         row_bytes = (width * bit_depth + 7) // 8
         rows = [rng.randbytes(row_bytes) for _ in range(3)]
