@@ -141,6 +141,29 @@ def test_the_work_yields_between_its_steps(service, store, blobs, run):
     assert run(service.get("a@example.com", job.id)).status is JobStatus.COMPLETED
 
 
+@pytest.mark.parametrize("operation", [GRAY, THUMB, META])
+def test_every_real_operation_hands_the_event_loop_back_between_slices(service, store, blobs, run, operation):
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    noisy = Image.frombytes("RGB", (480, 360), bytes(rng.randrange(256) for _ in range(480 * 360 * 3)))
+    out = io.BytesIO()
+    noisy.save(out, format="PNG")
+    pauses = []
+
+    async def pause():
+        pauses.append(1)
+
+    job = submit(service, run, out.getvalue(), operations=(operation,))
+    processor = JobProcessor(store, blobs, Settings(conversion_slice_ms=1), sleep=_no_sleep, pause=pause)
+    assert run(processor.process(message(job, operation), 1)) == ACK
+    assert run(service.get("a@example.com", job.id)).status is JobStatus.COMPLETED
+    assert len(pauses) >= 2, operation  # the real core's bounded steps, not one long run
+
+
 def test_each_task_has_its_own_result_and_the_job_completes_with_the_last(service, store, blobs, run):
     job = submit(service, run, png(6, 3), operations=(GRAY, THUMB))
     processor = JobProcessor(store, blobs, Settings(), sleep=_no_sleep, registry=registry(thumbnail=echo(THUMB)))
