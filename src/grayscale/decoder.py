@@ -94,8 +94,13 @@ class ImageDecoder:
             rows = min(len(pending) // length, self._rows_left, band_rows)
             if not rows:
                 return
-            band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
-            del pending[: rows * length]
+            if self._unfilter.long_rows:  # hand the whole buffer over instead of copying megabytes
+                band, pending = pending, bytearray(pending[length:])
+                self._pending = pending
+                del band[length:]
+            else:
+                band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
+                del pending[: rows * length]
             if self._unfilter.long_rows:
                 yield from self._decode_long_row(band)
             elif self._narrow:
@@ -160,7 +165,7 @@ class ImageDecoder:
     def _decode_long_row(self, scanline: bytearray) -> Iterator[bytes]:
         """Decode, convert and write (or place on the canvas) one row too long to handle at once, a
         piece at a time."""
-        raw = scanline[1::2] if self._high_bytes_only else scanline[1:]
+        raw = scanline[1::2] if self._high_bytes_only else memoryview(scanline)[1:]
         per_pixel = self._decode_info.filter_bpp
         pixels_per_byte = 8 // self._decode_info.bit_depth if self._decode_info.bit_depth < 8 else 0
         out_per_byte = self._out_channels * (pixels_per_byte or 1 / per_pixel)

@@ -56,11 +56,15 @@ class ScanlineUnfilter:
         self.meter = meter if meter is not None else WorkMeter()
         self.long_rows = row_bytes > LONG_ROW_BYTES
         self.narrow = row_bytes <= NARROW_ROW_BYTES
-        self._lanes = ByteLanes(row_bytes)
+        # Row-length constants (the zero row, ByteLanes masks) are only built for rows that push() and
+        # flush() handle: long rows never need them, and for a 1,000,000-pixel row they are 9 MB.
+        self._lanes_built: ByteLanes | None = None
         self._piece_lanes: dict[int, ByteLanes] = {}  # long rows: one per piece length (at most two)
-        self._prev = bytes(row_bytes)  # spec 9.2: the row before the first is all zeros
+        # The decoded row above (spec 9.2: all zeros above the first). A long row keeps the bytearray
+        # it was decoded into: copying a 3-8 MB row would double the memory it takes.
+        self._prev: bytes | bytearray = bytes(row_bytes)
+        self._zero_row_built: bytes | None = None
         self._prev_int: int | None = 0  # self._prev as a little-endian int, or None until someone needs it
-        self._zero_row = bytes(row_bytes)
         # The window: every held row as (filter type, filtered bytes), in order. Up rows are not
         # lanes of a sweep: they are folded into the up neighbour of the next lane (up deltas).
         self._window: list[tuple[int, bytes]] = []
@@ -153,7 +157,7 @@ class ScanlineUnfilter:
                 sweeper = decode(
                     lane_types[start:end],
                     lane_raws[start:end],
-                    self._prev,
+                    self._prev_row(),
                     self._bpp,
                     step_us,
                     PIECE_BUDGET_US,
@@ -187,7 +191,7 @@ class ScanlineUnfilter:
                     else:
                         for _ in self._row_pieces(filter_type, raw):
                             yield []
-                    yield [self._prev]
+                    yield [self._prev_row()]
                     next_entry = lane_entries[lane] + 1
         yield self._up_rows(entries, next_entry, len(entries))
 
@@ -220,7 +224,7 @@ class ScanlineUnfilter:
         if max(types) > FILTER_PAETH:
             bad = next(t for t in types if t > FILTER_PAETH)
             raise InvalidImage("bad_filter", f"scanline filter type {bad} is invalid (must be 0-4)")
-        decoded = unfilter_narrow_rows(band, rows, self._row_bytes, self._bpp, self._prev)
+        decoded = unfilter_narrow_rows(band, rows, self._row_bytes, self._bpp, self._prev_row())
         self._prev, self._prev_int = bytes(decoded[-self._row_bytes :]), None
         self.meter.spent += rows * (ROW_OVERHEAD_US / 8 + NARROW_US_PER_BYTE * self._row_bytes)
         return decoded
@@ -238,7 +242,7 @@ class ScanlineUnfilter:
 
     def _row_pieces(
         self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float = 0.0
-    ) -> Iterator[tuple[bytearray, int, int]]:
+    ) -> Iterator[tuple[bytes | bytearray, int, int]]:
         """Decode one row in place in column pieces of about PIECE_BUDGET_US of work each, charging
         the meter; yields (row, start, end) after each piece and leaves the row in self._prev."""
         n, bpp = self._row_bytes, self._bpp
@@ -273,19 +277,17 @@ class ScanlineUnfilter:
                 row[start:end] = value.to_bytes(end - start, "little")
             self.meter.spent += cost * (end - start)
             yield row, start, end
-        self._prev, self._prev_int = bytes(row), None
+        self._prev, self._prev_int = (row if self.long_rows else bytes(row)), None
 
     def _segmented_row(
         self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float
-    ) -> Iterator[tuple[bytearray, int, int]]:
+    ) -> Iterator[tuple[bytes | bytearray, int, int]]:
         """A long Average/Paeth row decoded as segments side by side (segments.decode_long_row):
         empty pieces while it works, then the row in pieces sized for the caller's extra work."""
         bpp = self._bpp
         per_step, per_lane = SWEEP_STEP_COST[filter_type == FILTER_PAETH]
         lanes = min(WINDOW_LANES, self._row_bytes)
-        decoder = decode_long_row(
-            filter_type, bytes(raw), self._prev, bpp, per_step + per_lane * lanes, PIECE_BUDGET_US
-        )
+        decoder = decode_long_row(filter_type, raw, self._prev, bpp, per_step + per_lane * lanes, PIECE_BUDGET_US)
         empty = bytearray()
         while True:
             try:
@@ -294,12 +296,31 @@ class ScanlineUnfilter:
                 row: bytearray = done.value
                 break
             yield empty, 0, 0
+        self._prev, self._prev_int = row, None
         piece = max(bpp, int(PIECE_BUDGET_US / max(extra_us_per_byte, 0.005)) // bpp * bpp)
         for start in range(0, self._row_bytes, piece):
             end = min(self._row_bytes, start + piece)
             self.meter.spent += extra_us_per_byte * (end - start)
             yield row, start, end
-        self._prev, self._prev_int = bytes(row), None
+
+    @property
+    def _zero_row(self) -> bytes:
+        """A row of zeros, built when first needed (push() compares rows with it)."""
+        if self._zero_row_built is None:
+            self._zero_row_built = bytes(self._row_bytes)
+        return self._zero_row_built
+
+    @property
+    def _lanes(self) -> ByteLanes:
+        """Lane arithmetic for this row length, built when first needed."""
+        if self._lanes_built is None:
+            self._lanes_built = ByteLanes(self._row_bytes)
+        return self._lanes_built
+
+    def _prev_row(self) -> bytes:
+        """The row above as bytes: a bytearray only after a long row, and long rows never come here."""
+        prev = self._prev
+        return prev if isinstance(prev, bytes) else bytes(prev)
 
     def _prev_is_zero(self) -> bool:
         if self._prev_int is not None:
@@ -364,7 +385,7 @@ class ScanlineUnfilter:
     def _up(self, raw: bytes | bytearray | memoryview) -> bytes:
         value = int.from_bytes(raw, "little")
         if not value:  # the row repeats the one above: hand out the very same object
-            return self._prev
+            return self._prev_row()
         prev_int = self._prev_int
         if prev_int is None:
             prev_int = int.from_bytes(self._prev, "little")

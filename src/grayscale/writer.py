@@ -11,32 +11,40 @@ from .header import PNG_SIGNATURE
 from .swar import ByteLanes, paeth_lane_constants, paeth_predictor_lanes
 
 IDAT_TARGET = 1 << 16  # emit an IDAT once this much compressed data is pending
-TRIAL_BYTES = 1 << 15  # the first rows (this many pixel bytes) decide filter and deflate settings
-PROBE_BYTES = 1 << 13  # ... by how well the first this many filtered bytes compress each way
 
-# (output filter, zlib strategy, level, cost class) candidates, tried on the first TRIAL_BYTES of
-# output. Run-length-only deflate is fast (~20-30 ns/byte) whatever the data; with the right filter
-# it is within 2% of Pillow's adaptive filters + level 6 on photos (Paeth; Average when noisy),
-# paintings (Average) and very narrow or very wide images (Up, Sub). Flat content (charts,
-# screenshots, icons) and palette images need LZ77 matching (level 7: 1-2% smaller than 6 at about
-# the same speed on such data), which is fast on such data
-# and very slow (~300 ns/byte) on photographs: they replace the others when the sample is flat
-# (run-length compresses it below FLAT_RATIO) or the input was a palette image.
+# How the encoding (output filter + deflate settings) is chosen: the first TRIAL_BYTES of rows are
+# held back. A probe of PROBE_BYTES taken from across them, Up-filtered and run-length coded, says
+# whether the image is flat (charts, screenshots, icons: compressed below FLAT_RATIO). Photo-like
+# images then take the run-length candidate that codes the probe smallest. Flat ones hold back up to
+# FLAT_TRIAL_BYTES (their first rows are the least typical: a title bar, a transparent margin) and
+# take the LZ77 candidate that codes all of that smallest; LZ77 is fast on flat data.
+TRIAL_BYTES = 1 << 15
+FLAT_TRIAL_BYTES = 1 << 18
+PROBE_BYTES = 1 << 13
+PROBE_SLICES = 4
+
+# (output filter, zlib strategy, level, cost class) candidates. Run-length-only deflate is fast
+# (~20-30 ns/byte) whatever the data; with the right filter it is within 2% of Pillow's adaptive
+# filters + level 6 on photos (Paeth; Average when noisy), paintings (Average) and very narrow or
+# very wide images (Up, Sub). Flat content needs LZ77 matching: level 7 is 1-2% smaller than 6 at
+# about the same speed on such data, but ~300 ns/byte on photographs, hence only for flat images.
 CHEAP_ENCODINGS = (
-    (FILTER_UP, zlib.Z_RLE, 6, 0),  # first: also the probe for flat content
+    (FILTER_UP, zlib.Z_RLE, 6, 0),  # first: also the flatness probe
     (FILTER_AVERAGE, zlib.Z_RLE, 6, 0),
     (FILTER_SUB, zlib.Z_RLE, 6, 0),
     (FILTER_PAETH, zlib.Z_RLE, 6, 1),  # the Paeth output filter costs ~30 ns/byte
 )
+FLAT_RATIO = 0.2
 LZ77_COST = 2
 LZ77_ENCODINGS = (
     (FILTER_NONE, zlib.Z_DEFAULT_STRATEGY, 7, LZ77_COST),
     (FILTER_UP, zlib.Z_FILTERED, 7, LZ77_COST),
 )
+# Also tried on small images (all held back), photo-like to the probe yet LZ77-friendly (icons).
+SMALL_IMAGE_ENCODINGS = ((FILTER_UP, zlib.Z_FILTERED, 7, LZ77_COST),)
 # A palette image that is not flat (a dithered photo): its indices repeat in patterns that LZ77 finds
-# at level 3 already (15% smaller than Pillow), where level 7 would cost twice the time.
-PALETTE_ENCODINGS = ((FILTER_NONE, zlib.Z_DEFAULT_STRATEGY, 3, LZ77_COST),)
-FLAT_RATIO = 0.2
+# at level 5 already (within 1% of Pillow), where level 7 would cost twice the time.
+PALETTE_ENCODINGS = ((FILTER_NONE, zlib.Z_DEFAULT_STRATEGY, 5, LZ77_COST),)
 # A candidate of a costlier class is chosen only when its trial is smaller by this much.
 WORTH_THE_COST = 0.03
 
@@ -162,6 +170,15 @@ class StripFilters:
         return self._with_filter_bytes(filtered, FILTER_PAETH)
 
 
+def _probe(filtered: bytes) -> bytes:
+    """About PROBE_BYTES of `filtered`, in PROBE_SLICES slices spread over it (all of it if small)."""
+    if len(filtered) <= PROBE_BYTES:
+        return filtered
+    piece = PROBE_BYTES // PROBE_SLICES
+    step = (len(filtered) - piece) // (PROBE_SLICES - 1)
+    return b"".join(filtered[k * step : k * step + piece] for k in range(PROBE_SLICES))
+
+
 def _compressor(strategy: int, level: int) -> "zlib._Compress":
     return zlib.compressobj(level, zlib.DEFLATED, 15, 8, strategy)
 
@@ -169,8 +186,8 @@ def _compressor(strategy: int, level: int) -> "zlib._Compress":
 class GrayPngWriter:
     """Streams out a PNG of the given size; `add_rows` takes whole rows of 8-bit output pixels, and
     `add_row_piece` takes rows too long to filter at once, a pixel-aligned piece at a time.
-    The first TRIAL_BYTES of rows (or the first piece of a long row) are held back and compressed
-    with each of ENCODINGS; the smallest result fixes the filter and deflate strategy for the image."""
+    The first rows (or the first piece of a long row) are held back to choose the filter and deflate
+    settings for the whole image (see TRIAL_BYTES)."""
 
     def __init__(
         self,
@@ -192,9 +209,10 @@ class GrayPngWriter:
         self._piece_filters: dict[int, StripFilters] = {}  # long rows: one per piece length (at most two)
         self._trial: list[bytes] = []
         self._trial_size = 0
+        self._trial_limit = TRIAL_BYTES
+        self._flat: bool | None = None  # decided on the first TRIAL_BYTES
         # Set once the trial has chosen: the output filter type and the compressor.
         self._filter_type = FILTER_NONE
-        self._filter_type_cost = 0
         self._compressor: zlib._Compress | None = None
         self._above: bytes | bytearray = bytes(self.line)
         self._row = bytearray()  # the long row being written, so far
@@ -210,17 +228,42 @@ class GrayPngWriter:
         if self._compressor is None:
             self._trial.append(bytes(pixels))
             self._trial_size += len(pixels)
-            if self._trial_size < TRIAL_BYTES:
+            if self._trial_size < self._trial_limit:
                 return b""
             sample = b"".join(self._trial)
             self._trial = []
+            if self._flat is None:
+                self._flat = self._is_flat(self._filters.up(sample, self._above))
+                if self._flat and self._trial_limit < FLAT_TRIAL_BYTES:
+                    self._trial, self._trial_limit = [sample], FLAT_TRIAL_BYTES  # hold back more
+                    return b""
             self._emit(self._choose_encoding(lambda t: self._filters.by_type[t](sample, self._above)))
             self._above = sample[-self.line :]
         else:
-            filtered = self._filters.by_type[self._filter_type](pixels, self._above)
+            if self._flat:
+                filtered = self._flat_strip(pixels)
+            else:
+                filtered = self._filters.by_type[self._filter_type](pixels, self._above)
             self._above = pixels[-self.line :]
             self._emit(self._compressor.compress(filtered))
         return self._take_idat() if self._pending_size >= IDAT_TARGET else b""
+
+    def _flat_strip(self, pixels: bytes | bytearray) -> bytes:
+        """A strip of a flat image filtered None or Up, whichever a fast deflate (level 1) codes
+        smaller: parts of one image favour either (text keeps its repeats unfiltered, gradients and
+        alpha edges want Up), and the first rows cannot tell which parts come later. ~6 ns/byte.
+        Justified by benchmark rows pnmtopng-icon-512x512, *-palette-chart-2048x2253 and
+        *-chart-trns-* (10-16% over Pillow's size with one filter for the whole image)."""
+        unfiltered = self._filters.none(pixels, self._above)
+        up = self._filters.up(pixels, self._above)
+        return unfiltered if len(zlib.compress(unfiltered, 1)) < len(zlib.compress(up, 1)) else up
+
+    def _is_flat(self, up_filtered: bytes) -> bool:
+        """Whether run-length coding squeezes a probe of Up-filtered rows below FLAT_RATIO."""
+        probe = _probe(up_filtered)
+        strategy, level = CHEAP_ENCODINGS[0][1:3]
+        compressor = _compressor(strategy, level)
+        return len(compressor.compress(probe) + compressor.flush()) < FLAT_RATIO * len(probe)
 
     def add_row_piece(self, piece: bytes | bytearray) -> bytes:
         """Filter and compress the next piece of a row (whole pixels; the pieces of a row arrive in
@@ -254,9 +297,11 @@ class GrayPngWriter:
 
     def finish(self) -> bytes:
         """The remaining IDAT data and IEND."""
-        if self._compressor is None:  # fewer than TRIAL_BYTES of rows in the whole image
+        if self._compressor is None:  # the whole image was held back
             sample = b"".join(self._trial)
             self._trial = []
+            if self._flat is None:
+                self._flat = self._is_flat(self._filters.up(sample, self._above))
             # The trial compresses the whole image: the winner's stream is the image data.
             self._emit(self._choose_encoding(lambda t: self._filters.by_type[t](sample, self._above), whole=True))
         else:
@@ -264,61 +309,64 @@ class GrayPngWriter:
         return self._take_idat() + chunk(b"IEND", b"")
 
     def _choose_encoding(self, filtered_with: Callable[[int], bytes], whole: bool = False) -> bytes:
-        """Compress the held-back data filtered each way (`filtered_with(filter_type)`) with each
-        candidate encoding and keep the smallest (one of a costlier class only if it is smaller by
-        WORTH_THE_COST). When the held-back data is the `whole` image, returns the winner's complete
-        stream; otherwise starts the image's compressor and returns its output for the data so far.
-        (Measuring a candidate with a compressor copy would spare that second compression, but
-        copying zlib's state costs more than compressing a trial's 32 KB again.)"""
+        """Choose the image's encoding on the held-back data (`filtered_with(filter_type)` filters it):
+        for flat images the LZ77 candidate that codes all of it smallest, for palette images the
+        palette encoding, else the run-length candidate that codes a probe of it smallest (one of a
+        costlier class only if smaller by WORTH_THE_COST). Starts the image's compressor and returns
+        its output for the held-back data (the complete stream when that is the `whole` image)."""
+        if self._flat is None:  # the first piece of a long row
+            self._flat = self._is_flat(filtered_with(FILTER_UP))
+        candidates: tuple[tuple[int, int, int, int], ...] = (
+            LZ77_ENCODINGS if self._flat else PALETTE_ENCODINGS if self._repetitive else CHEAP_ENCODINGS
+        )
+        small = self._height * self.line <= TRIAL_BYTES
+        if candidates is CHEAP_ENCODINGS and small:
+            # A small image is all held back: LZ77 on all of it costs little, and wins on icons whose
+            # gradients look photo-like to the run-length probe.
+            candidates = (*CHEAP_ENCODINGS, *SMALL_IMAGE_ENCODINGS)
+        # Every candidate is measured on the same data: all the held-back data for flat and small
+        # images, else a probe of it.
+        on_all = self._flat or small
         filtered_by_type: dict[int, bytes] = {}
-        best: tuple[int, int, int, int, int, bytes] | None = None  # size, filter, cost, strategy, level
-        streams: dict[tuple[int, int, int], bytes] = {}
-
-        def attempt(filter_type: int, strategy: int, level: int, cost: int) -> None:
-            nonlocal best
+        best: tuple[int, int, int, int, int] | None = None  # size, filter, cost, strategy, level
+        kept: dict[tuple[int, int, int], tuple[zlib._Compress, bytes]] = {}
+        for filter_type, strategy, level, cost in candidates:
             filtered = filtered_by_type.get(filter_type)
             if filtered is None:
                 filtered = filtered_by_type[filter_type] = filtered_with(filter_type)
-            compressor = _compressor(strategy, level)
-            # Run-length candidates (photo-like data) are ranked on a probe; LZ77 ones (flat data,
-            # where the first rows are least typical and level 7 is fast) on the whole sample.
-            probe = filtered if cost == LZ77_COST or len(filtered) <= PROBE_BYTES else filtered[:PROBE_BYTES]
-            stream = compressor.compress(probe) + compressor.flush()
-            if probe is filtered:
-                streams[filter_type, strategy, level] = stream
-            margin = 1 - WORTH_THE_COST if best is not None and cost > best[2] else 1
-            if best is None or len(stream) < best[0] * margin:
-                best = (len(stream), filter_type, cost, strategy, level, filtered)
-
-        attempt(*CHEAP_ENCODINGS[0])
+            if len(candidates) == 1:
+                size = 0
+            elif on_all or len(filtered) <= PROBE_BYTES:
+                # On all the held-back data; the compressor is kept, so the winner's work is not redone.
+                compressor = _compressor(strategy, level)
+                start = compressor.compress(filtered)
+                tail = compressor.flush() if whole else compressor.copy().flush()
+                size = len(start) + len(tail)
+                kept[filter_type, strategy, level] = (compressor, start + tail if whole else start)
+            else:
+                compressor = _compressor(strategy, level)
+                size = len(compressor.compress(_probe(filtered)) + compressor.flush())
+            # (A small image's data is all coded by now: no candidate costs more than another.)
+            margin = 1 - WORTH_THE_COST if best is not None and cost > best[2] and not small else 1
+            if best is None or size < best[0] * margin:
+                best = (size, filter_type, cost, strategy, level)
         assert best is not None
-        flat = best[0] < FLAT_RATIO * min(len(best[5]), PROBE_BYTES)
-        if flat or self._repetitive:
-            # Flat or palette content: the first rows say little about how well run-length coding
-            # fares on the rest (a chart's title rows are mostly white), while LZ77 is reliably
-            # within 2% of Pillow and fast on such data: choose among those only.
-            best = None
-            for encoding in LZ77_ENCODINGS if flat else PALETTE_ENCODINGS:
-                attempt(*encoding)
+        _, self._filter_type, _, strategy, level = best
+        filtered = filtered_by_type[self._filter_type]
+        if (self._filter_type, strategy, level) in kept:
+            self._compressor, start = kept[self._filter_type, strategy, level]
         else:
-            for encoding in CHEAP_ENCODINGS[1:]:
-                attempt(*encoding)
-        assert best is not None
-        compressed_probe, self._filter_type, self._filter_type_cost, strategy, level, filtered = best
-        if whole:
-            stream = streams.get((self._filter_type, strategy, level))
-            if stream is not None:
-                return stream
+            self._compressor = _compressor(strategy, level)
+            start = self._compressor.compress(filtered) + (self._compressor.flush() if whole else b"")
+        if self._on_size_estimate is not None and filtered and not whole:
+            # The ratio of a fresh coding of a probe, applied to the whole image, plus 10% and chunk
+            # overhead.
+            probe = _probe(filtered)
             compressor = _compressor(strategy, level)
-            return compressor.compress(filtered) + compressor.flush()
-        self._compressor = _compressor(strategy, level)
-        if self._on_size_estimate is not None and filtered:
-            # The probe's compression ratio, applied to the whole image, plus 10% and chunk overhead.
+            ratio = len(compressor.compress(probe) + compressor.flush()) / len(probe)
             filtered_total = self._height * (self.line + 1)
-            ranked = len(filtered) if self._filter_type_cost == LZ77_COST else min(len(filtered), PROBE_BYTES)
-            estimate = filtered_total * compressed_probe / ranked * 1.1
-            self._on_size_estimate(int(estimate) + 12 * (filtered_total // IDAT_TARGET) + 4096)
-        return self._compressor.compress(filtered)
+            self._on_size_estimate(int(filtered_total * ratio * 1.1) + 12 * (filtered_total // IDAT_TARGET) + 4096)
+        return start
 
     def _emit(self, compressed: bytes) -> None:
         if compressed:

@@ -48,6 +48,7 @@ def test_every_encoding_decodes_to_pillows_pixels(monkeypatch, encoding, long_ro
     monkeypatch.setattr(writer, "CHEAP_ENCODINGS", (encoding,))
     monkeypatch.setattr(writer, "LZ77_ENCODINGS", (encoding,))
     monkeypatch.setattr(writer, "PALETTE_ENCODINGS", (encoding,))
+    monkeypatch.setattr(writer, "SMALL_IMAGE_ENCODINGS", (encoding,))
     if long_rows:  # rows handed to the writer a piece at a time
         monkeypatch.setattr(filters, "LONG_ROW_BYTES", 4)
         monkeypatch.setattr(filters, "PIECE_BUDGET_US", 0.3)
