@@ -150,7 +150,9 @@ def test_steps_are_bounded_and_join_to_convert(pathological, monkeypatch):
     assert max(charged) <= budget.STEP_BUDGET_US + budget.MAX_UNIT_US
     total = sum(step_seconds)
     assert len(step_seconds) >= total / 0.05  # on average, a step is at most 50 ms even on a slow machine
-    assert max(step_seconds) <= max(0.1, total / 5), f"{name}: a step took {max(step_seconds):.3f} s of {total:.3f}"
+    # The meter above is the bound; CPU time only catches gross uncharged work (seconds, not
+    # milliseconds), so its floor leaves room for a loaded, shared machine.
+    assert max(step_seconds) <= max(0.25, total / 5), f"{name}: a step took {max(step_seconds):.3f} s of {total:.3f}"
 
 
 def test_the_issue_case_no_longer_costs_seconds_in_one_go(monkeypatch):

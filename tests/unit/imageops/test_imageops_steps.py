@@ -96,7 +96,9 @@ def assert_bounded(name: str, charged: list[float], seconds: list[float]) -> Non
     assert max(charged) <= budget.STEP_BUDGET_US + budget.MAX_UNIT_US, name
     total = sum(seconds)
     assert len(seconds) >= total / 0.05  # on average a step is at most 50 ms even on a slow machine
-    assert max(seconds) <= max(0.1, total / 5), f"{name}: a step took {max(seconds):.3f} s of {total:.3f}"
+    # The meter above is the bound; CPU time only catches gross uncharged work (seconds, not
+    # milliseconds), so its floor leaves room for a loaded, shared machine.
+    assert max(seconds) <= max(0.25, total / 5), f"{name}: a step took {max(seconds):.3f} s of {total:.3f}"
 
 
 def test_thumbnail_steps_are_bounded_and_join_to_thumbnail(pathological, monkeypatch):
