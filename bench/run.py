@@ -207,6 +207,29 @@ def verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
+def summary_by_kind(results: list[Result]) -> list[str]:
+    """One line per kind of content: how the real-world rows of that kind fare against Pillow."""
+    lines = []
+    real = [r for r in results if r.entry.group == "real-world"]
+    for kind in sorted({r.entry.kind for r in real}):
+        rows = [r for r in real if r.entry.kind == kind]
+        worst = max(rows, key=lambda r: r.vs_pillow)
+        adaptive = [r for r in rows if r.entry.encoder in ("pnmtopng", "imagemagick", "pillow-opt")]
+        optimised = [r for r in rows if r.entry.encoder not in ("pnmtopng", "imagemagick", "pillow-opt")]
+        split = ""
+        if adaptive and optimised:
+            split = (
+                f" (libpng-style adaptive filters {statistics.median(r.vs_pillow for r in adaptive):.2f},"
+                f" optimisers {statistics.median(r.vs_pillow for r in optimised):.2f})"
+            )
+        lines.append(
+            f"{kind:<12} {len(rows):>3} images: x Pillow median {statistics.median(r.vs_pillow for r in rows):.2f}"
+            f"{split}, worst {worst.vs_pillow:.2f} ({worst.entry.name}); x bound median "
+            f"{statistics.median(r.ours / r.bound for r in rows):.2f}; size worst {max(r.size_ratio for r in rows):.3f}"
+        )
+    return lines
+
+
 def targets(results: list[Result]) -> list[str]:
     """The targets of issue #11, checked on this run's rows."""
     lines = []
@@ -328,6 +351,9 @@ def main() -> int:
             print("-" * len(HEADER))
             for r in rows:
                 print(row_text(r))
+    print("\nsummary by kind (real-world rows): median and worst x Pillow, median x bound, worst size x Pillow")
+    for line in summary_by_kind(results):
+        print("  " + line)
     print("\ntargets (issue #11):")
     for line in targets(results):
         print("  " + line)

@@ -143,26 +143,33 @@ class ScanlineUnfilter:
         next_entry = 0  # entries before this one have been decoded and handed out
         for start, end, sweep in self._plan_segments(lane_types):
             if sweep:
+                has_paeth = FILTER_PAETH in lane_types[start:end]
+                types, raws = lane_types[start:end], lane_raws[start:end]
                 up_deltas: list[bytes | None] | None = None
-                if has_up_rows:
+                fold = has_up_rows and has_paeth
+                if has_up_rows and not has_paeth:
+                    # Byte-lane sweeps make a lane cheap, cheaper than adding a delta at every step:
+                    # the Up rows of the segment ride along as Up lanes.
+                    types, raws = [], []
+                    lane = start
+                    for index in range(next_entry, lane_entries[end - 1] + 1):
+                        if index == lane_entries[lane]:
+                            types.append(lane_types[lane])
+                            raws.append(lane_raws[lane])
+                            lane += 1
+                        else:
+                            types.append(FILTER_UP)
+                            raws.append(entries[index][1])
+                elif fold:
                     up_deltas = []
                     gap_start = next_entry
                     for lane in range(start, end):
                         up_deltas.append(self._sum_of_up_rows(entries, gap_start, lane_entries[lane]))
                         gap_start = lane_entries[lane] + 1
-                has_paeth = FILTER_PAETH in lane_types[start:end]
                 per_step, per_lane = SWEEP_STEP_COST[has_paeth]
-                step_us = per_step + per_lane * (end - start + 1) * self._bpp
+                step_us = per_step + per_lane * (len(types) + 1) * self._bpp
                 decode = sweep_window_paeth if has_paeth else sweep_window_bytes
-                sweeper = decode(
-                    lane_types[start:end],
-                    lane_raws[start:end],
-                    self._prev_row(),
-                    self._bpp,
-                    step_us,
-                    PIECE_BUDGET_US,
-                    up_deltas,
-                )
+                sweeper = decode(types, raws, self._prev_row(), self._bpp, step_us, PIECE_BUDGET_US, up_deltas)
                 while True:
                     try:
                         meter.spent += next(sweeper)
@@ -170,7 +177,7 @@ class ScanlineUnfilter:
                         decoded: list[bytes] = done.value
                         break
                     yield []
-                if has_up_rows:
+                if fold:
                     rows: list[bytes] = []
                     for lane, row in zip(range(start, end), decoded, strict=True):
                         rows += self._up_rows(entries, next_entry, lane_entries[lane])
