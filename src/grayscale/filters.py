@@ -103,7 +103,10 @@ class ScanlineUnfilter:
         if not self._window and filter_type not in NEEDS_WAVEFRONT:
             self.meter.spent += ROW_OVERHEAD_US + ROW_BYTE_COST[filter_type] * self._row_bytes
             return [self._whole_row_decoders[filter_type](raw)]
-        self._window.append((filter_type, bytes(raw)))
+        if filter_type == FILTER_UP and raw == self._zero_row:
+            self._window.append((filter_type, self._zero_row))  # repeats of the row above hold no memory
+        else:
+            self._window.append((filter_type, bytes(raw)))
         if filter_type != FILTER_UP:
             self._window_lanes += 1
             if filter_type in NEEDS_WAVEFRONT:

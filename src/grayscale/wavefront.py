@@ -167,6 +167,7 @@ def sweep_window_bytes(
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
+        del chunk, deltas  # before the next chunk is laid out
     return _as_bytes(outs)
 
 
@@ -227,6 +228,7 @@ def sweep_window_paeth(
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
+        del chunk, deltas  # before the next chunk is laid out
     return _as_bytes(outs)
 
 
