@@ -171,8 +171,12 @@ class ScanlineUnfilter:
                         gap_start = lane_entries[lane] + 1
                 per_step, per_lane = SWEEP_STEP_COST[has_paeth]
                 step_us = per_step + per_lane * (len(types) + 1) * self._bpp
-                decode = sweep_window_paeth if has_paeth else sweep_window_bytes
-                sweeper = decode(types, raws, self._prev_row(), self._bpp, step_us, PIECE_BUDGET_US, up_deltas)
+                prev = self._prev_row()
+                sweeper = (
+                    sweep_window_paeth(types, raws, prev, self._bpp, step_us, PIECE_BUDGET_US, up_deltas)
+                    if has_paeth
+                    else sweep_window_bytes(types, raws, prev, self._bpp, step_us, PIECE_BUDGET_US)
+                )
                 while True:
                     try:
                         meter.spent += next(sweeper)

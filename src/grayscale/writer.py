@@ -26,12 +26,12 @@ PROBE_SLICES = 4
 # (output filter, zlib strategy, level, cost class) candidates. Run-length-only deflate is fast
 # (~20-30 ns/byte) whatever the data; with the right filter it is within 2% of Pillow's adaptive
 # filters + level 6 on photos (Paeth; Average when noisy), paintings (Average) and very narrow or
-# very wide images (Up, Sub). Flat content needs LZ77 matching: level 7 is 1-2% smaller than 6 at
+# very wide images (Up, Paeth). (Sub never won on the corpus, and won the first rows of some photos
+# that Average codes 5% smaller.) Flat content needs LZ77 matching: level 7 is 1-2% smaller than 6 at
 # about the same speed on such data, but ~300 ns/byte on photographs, hence only for flat images.
 CHEAP_ENCODINGS = (
     (FILTER_UP, zlib.Z_RLE, 6, 0),  # first: also the flatness probe
     (FILTER_AVERAGE, zlib.Z_RLE, 6, 0),
-    (FILTER_SUB, zlib.Z_RLE, 6, 0),
     (FILTER_PAETH, zlib.Z_RLE, 6, 1),  # the Paeth output filter costs ~30 ns/byte
 )
 FLAT_RATIO = 0.2
@@ -328,9 +328,10 @@ class GrayPngWriter:
             # A small image is all held back: LZ77 on all of it costs little, and wins on icons whose
             # gradients look photo-like to the run-length probe.
             candidates = (*CHEAP_ENCODINGS, *SMALL_IMAGE_ENCODINGS)
-        # Every candidate is measured on the same data: all the held-back data for flat and small
-        # images, else a probe of it.
-        on_all = self._flat or small
+        # Every candidate is measured on all the held-back data (at most FLAT_TRIAL_BYTES of flat
+        # data, else TRIAL_BYTES): a smaller probe of noisy photos ranks Sub before Average when
+        # Average codes the image 5% smaller.
+        on_all = True
         filtered_by_type: dict[int, bytes] = {}
         best: tuple[int, int, int, int, int] | None = None  # size, filter, cost, strategy, level
         kept: dict[tuple[int, int, int], tuple[zlib._Compress, bytes]] = {}
