@@ -103,7 +103,10 @@ class ScanlineUnfilter:
         if not self._window and filter_type not in NEEDS_WAVEFRONT:
             self.meter.spent += ROW_OVERHEAD_US + ROW_BYTE_COST[filter_type] * self._row_bytes
             return [self._whole_row_decoders[filter_type](raw)]
-        self._window.append((filter_type, bytes(raw)))
+        if filter_type == FILTER_UP and raw == self._zero_row:
+            self._window.append((filter_type, self._zero_row))  # repeats of the row above hold no memory
+        else:
+            self._window.append((filter_type, bytes(raw)))
         if filter_type != FILTER_UP:
             self._window_lanes += 1
             if filter_type in NEEDS_WAVEFRONT:
@@ -168,8 +171,12 @@ class ScanlineUnfilter:
                         gap_start = lane_entries[lane] + 1
                 per_step, per_lane = SWEEP_STEP_COST[has_paeth]
                 step_us = per_step + per_lane * (len(types) + 1) * self._bpp
-                decode = sweep_window_paeth if has_paeth else sweep_window_bytes
-                sweeper = decode(types, raws, self._prev_row(), self._bpp, step_us, PIECE_BUDGET_US, up_deltas)
+                prev = self._prev_row()
+                sweeper = (
+                    sweep_window_paeth(types, raws, prev, self._bpp, step_us, PIECE_BUDGET_US, up_deltas)
+                    if has_paeth
+                    else sweep_window_bytes(types, raws, prev, self._bpp, step_us, PIECE_BUDGET_US)
+                )
                 while True:
                     try:
                         meter.spent += next(sweeper)

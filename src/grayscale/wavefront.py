@@ -47,20 +47,23 @@ class _Layout:
     def skew(self, rows: list[bytes], t0: int, t1: int, tick_us: float) -> Generator[float, None, bytearray]:
         """Steps t0..t1-1 of the layout of `rows`; yields the estimated cost of every ~tick_us of work."""
         chunk = bytearray((t1 - t0) * self.vector)
-        bpp, lane_bytes, vector = self.bpp, self.lane_bytes, self.vector
+        bpp, lane_bytes, vector, pixels = self.bpp, self.lane_bytes, self.vector, self.pixels
         row_us = SKEW_US_PER_BYTE * len(chunk) / self.rows
+        ticking = row_us * self.rows > tick_us  # a chunk cheaper than a tick is laid out in one go
         spent = 0.0
         for r, first, end, offset in self._spans(t0, t1):
             row = rows[r]
             span = (end - first - 1) * vector + 1
+            whole = first == 0 and end == pixels
             for c in range(bpp):
                 start = offset + c * lane_bytes
-                chunk[start : start + span : vector] = row[first * bpp + c : end * bpp : bpp]
-            spent += row_us
-            if spent >= tick_us:
-                yield spent
-                spent = 0.0
-        yield spent
+                chunk[start : start + span : vector] = row[c::bpp] if whole else row[first * bpp + c : end * bpp : bpp]
+            if ticking:
+                spent += row_us
+                if spent >= tick_us:
+                    yield spent
+                    spent = 0.0
+        yield spent if ticking else row_us * self.rows
         return chunk
 
     def unskew(self, chunk: bytearray, t0: int, t1: int, outs: list[bytearray], tick_us: float) -> Generator[float]:
@@ -115,7 +118,6 @@ def sweep_window_bytes(
     bpp: int,
     step_us: float,
     tick_us: float,
-    up_deltas: list[bytes | None] | None = None,
 ) -> Generator[float, None, list[bytes]]:
     """Wavefront for a window without Paeth rows (None/Sub/Up/Average), one byte per lane.
     Lanes: byte r*bpp + c of vector t = channel c of pixel t-r of row r, where row 0 is `prev` (the
@@ -124,8 +126,6 @@ def sweep_window_bytes(
     Lanes for p < 0 stay zero (zero input, zero neighbours): the spec's 'left of the first pixel
     is 0'. Lanes for p >= width compute garbage nothing valid reads. Carries stay in lanes:
     floor((a+b)/2) is a&b + ((a^b)>>1 & 0x7f..), and the final add is ByteLanes.add inlined.
-    `up_deltas[r]` (if given) is added to row r's up neighbour: the sum of the Up rows between row r
-    and the row above it in the window, which are thereby left out of the sweep (see _up_delta_steps).
     Reference twin: grayscale_reference.unfilter_row, row after row (test_wavefront_windows_match_reference).
     Justified by benchmark row libpng-rgb-avg-2048 (a byte loop costs ~0.2 us/byte, this ~0.03)."""
     row_bytes = len(raws[0])
@@ -133,7 +133,6 @@ def sweep_window_bytes(
     layout = _Layout(len(types), row_bytes, bpp, 1)
     vector, steps = layout.vector, layout.steps
     rows = [prev, *raws]
-    delta_rows = _delta_rows(up_deltas, row_bytes)
     outs = [bytearray(row_bytes) for _ in raws]
     lanes = ByteLanes(vector)  # a window's vector is at most WINDOW_LANES bytes: cheap to build per window
     low7, high1 = lanes.low7, lanes.high1
@@ -144,18 +143,15 @@ def sweep_window_bytes(
     from_bytes = int.from_bytes
     steps_per_tick = max(1, int(tick_us / step_us))
     left = 0
-    chunk_steps = max(1, CHUNK_BYTES // (2 * vector if delta_rows else vector))
+    chunk_steps = max(1, CHUNK_BYTES // vector)
     for t0 in range(0, steps, chunk_steps):
         t1 = min(steps, t0 + chunk_steps)
         chunk = yield from layout.skew(rows, t0, t1, tick_us)
-        deltas = (yield from layout.skew(delta_rows, t0, t1, tick_us)) if delta_rows else None
         view = memoryview(chunk)
+        start = 0
         for first in range(0, t1 - t0, steps_per_tick):
-            for start in range(first * vector, min(first + steps_per_tick, t1 - t0) * vector, vector):
+            for _ in range(min(steps_per_tick, t1 - t0 - first)):
                 up = left << shift
-                if deltas is not None:
-                    delta = from_bytes(deltas[start : start + vector], "little")
-                    up = ((up & low7) + (delta & low7)) ^ ((up ^ delta) & high1)
                 predictor = (left & up) + (((left ^ up) >> 1) & low7)
                 if only_average:
                     predictor &= average_mask
@@ -164,9 +160,11 @@ def sweep_window_bytes(
                 raw = from_bytes(view[start : start + vector], "little")
                 left = ((raw & low7) + (predictor & low7)) ^ ((raw ^ predictor) & high1)
                 view[start : start + vector] = left.to_bytes(vector, "little")
+                start += vector
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
+        del chunk  # before the next chunk is laid out
     return _as_bytes(outs)
 
 
@@ -184,7 +182,9 @@ def sweep_window_paeth(
     t-1; up b = step t-1 shifted up one row; upper-left c = step t-2 shifted up one row, which is
     simply b of step t-1. Other rows' lanes take their own predictor through masks. Bits above the
     last lane may hold garbage: nothing moves them down into a lane (right shifts are by at most 9
-    and followed by masks) and the final & LOW8 drops them. `up_deltas` as in sweep_window_bytes.
+    and followed by masks) and the final & LOW8 drops them. `up_deltas[r]` (if given) is added to
+    row r's up neighbour: the sum of the Up rows between row r and the row above it in the window,
+    which are thereby left out of the sweep (ScanlineUnfilter.flush).
     Reference twin: grayscale_reference.unfilter_row, row after row (test_wavefront_windows_match_reference).
     Justified by benchmark row libpng-rgb-paeth-2048 (a byte loop costs ~0.4 us/byte, this ~0.05)."""
     row_bytes = len(raws[0])
@@ -227,6 +227,7 @@ def sweep_window_paeth(
             yield steps_per_tick * step_us
         view.release()
         yield from layout.unskew(chunk, t0, t1, outs, tick_us)
+        del chunk, deltas  # before the next chunk is laid out
     return _as_bytes(outs)
 
 
@@ -280,11 +281,9 @@ def run_to_end(sweep: Generator[float, None, list[bytes]]) -> list[bytes]:
             return rows
 
 
-def unfilter_window_bytes(
-    filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int, up_deltas: list[bytes | None] | None = None
-) -> list[bytes]:
+def unfilter_window_bytes(filter_types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
     """sweep_window_bytes run to its end."""
-    return run_to_end(sweep_window_bytes(filter_types, raws, prev, bpp, 1.0, 1e12, up_deltas))
+    return run_to_end(sweep_window_bytes(filter_types, raws, prev, bpp, 1.0, 1e12))
 
 
 def unfilter_window_paeth(

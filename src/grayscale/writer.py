@@ -19,6 +19,7 @@ IDAT_TARGET = 1 << 16  # emit an IDAT once this much compressed data is pending
 # FLAT_TRIAL_BYTES (their first rows are the least typical: a title bar, a transparent margin) and
 # take the LZ77 candidate that codes all of that smallest; LZ77 is fast on flat data.
 TRIAL_BYTES = 1 << 15
+TRIAL_MIN_ROWS = 16
 FLAT_TRIAL_BYTES = 1 << 18
 PROBE_BYTES = 1 << 13
 PROBE_SLICES = 4
@@ -26,16 +27,16 @@ PROBE_SLICES = 4
 # (output filter, zlib strategy, level, cost class) candidates. Run-length-only deflate is fast
 # (~20-30 ns/byte) whatever the data; with the right filter it is within 2% of Pillow's adaptive
 # filters + level 6 on photos (Paeth; Average when noisy), paintings (Average) and very narrow or
-# very wide images (Up, Sub). Flat content needs LZ77 matching: level 7 is 1-2% smaller than 6 at
+# very wide images (Up, Paeth). (Sub never won on the corpus, and won the first rows of some photos
+# that Average codes 5% smaller.) Flat content needs LZ77 matching: level 7 is 1-2% smaller than 6 at
 # about the same speed on such data, but ~300 ns/byte on photographs, hence only for flat images.
 CHEAP_ENCODINGS = (
     (FILTER_UP, zlib.Z_RLE, 6, 0),  # first: also the flatness probe
     (FILTER_AVERAGE, zlib.Z_RLE, 6, 0),
-    (FILTER_SUB, zlib.Z_RLE, 6, 0),
-    (FILTER_PAETH, zlib.Z_RLE, 6, 1),  # the Paeth output filter costs ~30 ns/byte
+    (FILTER_PAETH, zlib.Z_RLE, 6, 2),  # the Paeth output filter costs ~30 ns/byte: 6% margin
 )
 FLAT_RATIO = 0.2
-LZ77_COST = 2
+LZ77_COST = 3
 LZ77_ENCODINGS = (
     (FILTER_NONE, zlib.Z_DEFAULT_STRATEGY, 7, LZ77_COST),
     (FILTER_UP, zlib.Z_FILTERED, 7, LZ77_COST),
@@ -213,7 +214,8 @@ class GrayPngWriter:
         self._piece_filters: dict[int, StripFilters] = {}  # long rows: one per piece length (at most two)
         self._trial: list[bytes] = []
         self._trial_size = 0
-        self._trial_limit = TRIAL_BYTES
+        # At least TRIAL_MIN_ROWS rows: the first row (nothing above it) must not decide for a wide image.
+        self._trial_limit = max(TRIAL_BYTES, TRIAL_MIN_ROWS * self.line)
         self._flat: bool | None = None  # decided on the first TRIAL_BYTES
         # Set once the trial has chosen: the output filter type and the compressor.
         self._filter_type = FILTER_NONE
@@ -238,7 +240,7 @@ class GrayPngWriter:
             self._trial = []
             if self._flat is None:
                 self._flat = self._is_flat(self._filters.up(sample, self._above))
-                if self._flat and self._trial_limit < FLAT_TRIAL_BYTES:
+                if self._flat and self._trial_limit < FLAT_TRIAL_BYTES and self._trial_size < FLAT_TRIAL_BYTES:
                     self._trial, self._trial_limit = [sample], FLAT_TRIAL_BYTES  # hold back more
                     return b""
             self._emit(self._choose_encoding(lambda t: self._filters.by_type[t](sample, self._above)))
@@ -328,9 +330,10 @@ class GrayPngWriter:
             # A small image is all held back: LZ77 on all of it costs little, and wins on icons whose
             # gradients look photo-like to the run-length probe.
             candidates = (*CHEAP_ENCODINGS, *SMALL_IMAGE_ENCODINGS)
-        # Every candidate is measured on the same data: all the held-back data for flat and small
-        # images, else a probe of it.
-        on_all = self._flat or small
+        # Filters are ranked on all the held-back data (a smaller probe ranks them less reliably: on
+        # noisy photos it prefers Up to Average, which codes the whole image 5% smaller); the two
+        # palette levels on a probe spread over it, which tells them apart as well and costs less.
+        on_all = candidates is not PALETTE_ENCODINGS
         filtered_by_type: dict[int, bytes] = {}
         best: tuple[int, int, int, int, int] | None = None  # size, filter, cost, strategy, level
         kept: dict[tuple[int, int, int], tuple[zlib._Compress, bytes]] = {}

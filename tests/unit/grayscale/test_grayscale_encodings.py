@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from grayscale import convert, filters, writer
-from grayscale.filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
+from grayscale.filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_UP
 
 ALL_ENCODINGS = [*writer.CHEAP_ENCODINGS, *writer.LZ77_ENCODINGS, *writer.PALETTE_ENCODINGS]
 
@@ -57,7 +57,7 @@ def test_every_encoding_decodes_to_pillows_pixels(monkeypatch, encoding, long_ro
 
 
 def test_filter_types_of_the_candidates():
-    assert {e[0] for e in ALL_ENCODINGS} == {FILTER_NONE, FILTER_SUB, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH}
+    assert {e[0] for e in ALL_ENCODINGS} == {FILTER_NONE, FILTER_UP, FILTER_AVERAGE, FILTER_PAETH}
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "LA", "P"])
