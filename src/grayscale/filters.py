@@ -11,6 +11,7 @@ from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 from .narrow import unfilter_narrow_rows
 from .segments import decode_long_row
+from .sparse import decode_sparse_paeth, sparse_paeth_cost
 from .swar import ByteLanes
 from .wavefront import sweep_window_bytes, sweep_window_paeth, unfilter_average_span, unfilter_paeth_span
 
@@ -76,6 +77,9 @@ class ScanlineUnfilter:
         per_step, per_lane = SWEEP_STEP_COST[True]
         self._window_break = max(4, round(per_step / (per_lane * bpp)))
         self._trailing_lanes_without_wavefront = 0
+        # Paeth rows that are mostly zero residuals go to sparse.py, until one of them costs far more
+        # than estimated (a crafted image): from then on this sub-image sweeps its Paeth rows.
+        self._sparse_paeth = True
         self._whole_row_decoders: dict[int, Callable[[bytes | bytearray | memoryview], bytes]] = {
             FILTER_NONE: self._none,
             FILTER_SUB: self._sub,
@@ -142,9 +146,10 @@ class ScanlineUnfilter:
                 filter_type, raw = FILTER_NONE, value.to_bytes(self._row_bytes, "little")
             lane_types.append(filter_type)
             lane_raws.append(raw)
+        lane_costs, sparse_lanes = self._row_by_row_costs(lane_types, lane_raws)
         has_up_rows = len(lane_entries) < len(entries)
         next_entry = 0  # entries before this one have been decoded and handed out
-        for start, end, sweep in self._plan_segments(lane_types):
+        for start, end, sweep in self._plan_segments(lane_types, lane_costs):
             if sweep:
                 has_paeth = FILTER_PAETH in lane_types[start:end]
                 types, raws = lane_types[start:end], lane_raws[start:end]
@@ -202,12 +207,44 @@ class ScanlineUnfilter:
                     filter_type, raw = lane_types[lane], lane_raws[lane]
                     if filter_type == FILTER_NONE:  # a None row, or a Sub row decoded above
                         self._prev, self._prev_int = raw, None
+                    elif lane in sparse_lanes and self._sparse_paeth:
+                        yield from self._sparse_paeth_row(raw)
                     else:
                         for _ in self._row_pieces(filter_type, raw):
                             yield []
                     yield [self._prev_row()]
                     next_entry = lane_entries[lane] + 1
         yield self._up_rows(entries, next_entry, len(entries))
+
+    def _row_by_row_costs(self, types: list[int], raws: list[bytes]) -> tuple[list[float], set[int]]:
+        """The estimated cost of decoding each lane on its own, and the lanes (Paeth rows) that
+        sparse.py decodes for less than the byte loop."""
+        dense = [ROW_BYTE_COST[t] * self._row_bytes for t in types]
+        sparse_lanes: set[int] = set()
+        if self._sparse_paeth:
+            for lane, filter_type in enumerate(types):
+                if filter_type == FILTER_PAETH:
+                    cost = sparse_paeth_cost(raws[lane])
+                    if cost < dense[lane]:
+                        dense[lane] = cost
+                        sparse_lanes.add(lane)
+        return dense, sparse_lanes
+
+    def _sparse_paeth_row(self, raw: bytes) -> Iterator[list[bytes]]:
+        """Decode one Paeth row with sparse.decode_sparse_paeth into self._prev, charging the meter;
+        yields empty lists between bounded units of work."""
+        self.meter.spent += ROW_OVERHEAD_US
+        decoder = decode_sparse_paeth(raw, self._prev, self._bpp, PIECE_BUDGET_US)
+        while True:
+            try:
+                self.meter.spent += next(decoder)
+            except StopIteration as done:
+                row, as_estimated = done.value
+                break
+            yield []
+        self._prev, self._prev_int = bytes(row), None
+        if not as_estimated:
+            self._sparse_paeth = False
 
     def _sum_of_up_rows(self, entries: list[tuple[int, bytes]], start: int, end: int) -> bytes | None:
         """The bytewise sum (mod 256) of the Up rows entries[start:end], or None if it is zero."""
@@ -341,7 +378,7 @@ class ScanlineUnfilter:
             return self._prev_int == 0
         return self._prev.count(0) == self._row_bytes
 
-    def _plan_segments(self, types: list[int]) -> list[tuple[int, int, bool]]:
+    def _plan_segments(self, types: list[int], row_costs: list[float]) -> list[tuple[int, int, bool]]:
         """Split the window into consecutive segments, each swept or decoded row by row, at the least
         estimated cost. Segments may only break where the filter class (see FILTER_CLASSINGS)
         changes, so a few Paeth rows do not make a long Average stretch pay for a Paeth sweep; the
@@ -358,8 +395,8 @@ class ScanlineUnfilter:
                 break
         row_cost_prefix = [0.0]
         paeth_prefix = [0]
-        for t in types:
-            row_cost_prefix.append(row_cost_prefix[-1] + ROW_BYTE_COST[t] * self._row_bytes)
+        for t, cost in zip(types, row_costs, strict=True):
+            row_cost_prefix.append(row_cost_prefix[-1] + cost)
             paeth_prefix.append(paeth_prefix[-1] + (t == FILTER_PAETH))
         pixels = self._row_bytes // self._bpp
 

@@ -290,12 +290,13 @@ def test_adam7_canvas_matches_reference(width, height, channels):
     assert canvas.pixels == expected
 
 
-@pytest.mark.parametrize("decision", ["always_sweep", "never_sweep", "measured"])
+@pytest.mark.parametrize("decision", ["always_sweep", "never_sweep", "sparse_paeth_rows", "measured"])
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_unfilter_decision_paths_match_reference(decision, data):
     """Random filter-type sequences through ScanlineUnfilter, with the sweep-or-rows cost decision
-    forced each way, against the reference."""
+    forced each way (and Paeth rows decoded on their own by sparse.py or the byte loop), against the
+    reference."""
     bpp = data.draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
     width = data.draw(st.integers(1, 70))
     length = width * bpp
@@ -305,14 +306,18 @@ def test_unfilter_decision_paths_match_reference(decision, data):
     costs = {
         "always_sweep": dict.fromkeys(range(5), 1e9),
         "never_sweep": dict.fromkeys(range(5), 0.0),
+        "sparse_paeth_rows": {**dict.fromkeys(range(5), 0.0), 4: 1e9},
         "measured": filters.ROW_BYTE_COST,
     }
-    saved = filters.ROW_BYTE_COST
+    sparse_cost = {"always_sweep": 1e18, "never_sweep": 1e18, "sparse_paeth_rows": 0.0}.get(decision)
+    saved = filters.ROW_BYTE_COST, filters.sparse_paeth_cost
     filters.ROW_BYTE_COST = costs[decision]
+    if sparse_cost is not None:
+        filters.sparse_paeth_cost = lambda raw: sparse_cost
     try:
         got = unfilter_all(ScanlineUnfilter(length, bpp), types, raws)
     finally:
-        filters.ROW_BYTE_COST = saved
+        filters.ROW_BYTE_COST, filters.sparse_paeth_cost = saved
     assert got == reference_rows(types, raws, bytes(length), bpp)
 
 

@@ -1,0 +1,131 @@
+"""Decoding a Paeth scanline whose filtered bytes are mostly zero (spec 9.4), as charts, diagrams and
+screenshots have them: flat areas predict exactly, so only the edges carry residuals.
+Imports only .wavefront (for the byte-by-byte decoder of the parts that carry residuals).
+
+Where the residual is zero, the Paeth predictor alone decides the byte, and two cases decide whole
+runs of such bytes at C speed instead of one Python step per byte:
+- copy-up: if the pixel to the left equals the one above it (a = c), then p = b, |p - b| = 0 and the
+  predictor is b (or a, equal to it): the byte repeats the row above, and so a = c holds again
+  one pixel on. Once it holds for a whole pixel, the rest of the zero run is the row above.
+- repeat-left: where the row above does not change from one pixel to the next (b = c), |p - a| = 0
+  and the predictor is a: the byte repeats the pixel to its left, up to the next change above.
+Everything else (the bytes with residuals, and zero bytes where neither case holds) is decoded
+byte by byte. The cost is a few C passes over the row plus ~0.4 us per byte decoded one at a time;
+the sweep costs ~0.04-0.05 us per byte of every row, so this wins below ~5% residual bytes."""
+
+import re
+from collections.abc import Generator
+
+from .wavefront import unfilter_paeth_span
+
+# Zero runs shorter than this are decoded byte by byte with their neighbours: a run costs about as
+# much to dispatch as that many bytes of the byte loop.
+MIN_ZERO_RUN = 8
+_ZERO_RUN = re.compile(b"\\x00{%d,}" % MIN_ZERO_RUN)
+_NONZERO = re.compile(b"[^\\x00]")
+
+# Estimated costs in microseconds (CPython 3.13, x86-64), as in budget.py. The estimate of a row is
+# PASS_US_PER_BYTE * bytes + US_PER_RESIDUAL_BYTE * residual bytes + US_PER_RUN * zero runs +
+# ROW_US, fitted over the 2,877 Paeth rows of the benchmark's pnmtopng charts, screenshots and icons
+# (median estimate / actual 1.0; 90% of rows within 0.6-1.7x).
+PASS_US_PER_BYTE = 0.006  # the C passes over a row: finding runs, comparing and copying
+US_PER_RESIDUAL_BYTE = 0.26  # the byte loop over residuals and the short zero runs between them
+US_PER_RUN = 4.4  # dispatching a zero run, and the repeat-left steps and stray pixels inside it
+ROW_US = 35.0
+BYTE_LOOP_US = 0.4  # one byte decoded by unfilter_paeth_span
+RUN_US = 1.0  # one step inside a zero run (a comparison, a regex search, a copy)
+# Above this share of residual bytes, a row is not worth counting its runs: the sweep is cheaper.
+MAX_RESIDUAL_SHARE = 0.2
+# A row that costs more than this multiple of its estimate is finished byte by byte, and the caller
+# stops choosing this decoder for the image: crafted rows whose zero runs satisfy neither case cost
+# ~4x the byte loop here, and may not cost more than the estimate said.
+OVERRUN_FACTOR = 2.0
+
+
+def sparse_paeth_cost(raw: bytes | bytearray) -> float:
+    """Estimated cost in microseconds of decode_sparse_paeth on this filtered row."""
+    n = len(raw)
+    residual_bytes = n - raw.count(0)
+    cost = ROW_US + PASS_US_PER_BYTE * n + US_PER_RESIDUAL_BYTE * residual_bytes
+    if residual_bytes > MAX_RESIDUAL_SHARE * n:
+        return cost + US_PER_RUN * residual_bytes  # as many runs as it could have: never chosen
+    return cost + US_PER_RUN * len(_ZERO_RUN.findall(raw))
+
+
+def decode_sparse_paeth(
+    raw: bytes, prev: bytes | bytearray, bpp: int, tick_us: float
+) -> Generator[float, None, tuple[bytearray, bool]]:
+    """Decode the filtered Paeth row `raw` below `prev`. Yields the estimated cost of every ~tick_us of
+    work; returns the decoded row, and False if it cost more than OVERRUN_FACTOR times its estimate
+    (the rest of it is then decoded byte by byte).
+    Reference twin: grayscale_reference.unfilter_row(4, ...) (test_sparse_paeth_rows_match_reference).
+    Justified by benchmark rows pnmtopng-chart-* and pnmtopng-screenshot-* (Paeth rows ~1-5% residuals)."""
+    n = len(raw)
+    row = bytearray(raw)
+    allowed = OVERRUN_FACTOR * sparse_paeth_cost(raw)
+    piece = max(bpp, int(tick_us / BYTE_LOOP_US))
+    total = spent = PASS_US_PER_BYTE * n
+    units = _decode_units(raw, row, prev, bpp, piece)
+    for cost, decoded in units:
+        spent += cost
+        total += cost
+        if total > allowed:
+            units.close()
+            for cost, _ in _byte_loop(row, prev, bpp, decoded, n, piece):
+                spent += cost
+                if spent >= tick_us:
+                    yield spent
+                    spent = 0.0
+            yield spent
+            return row, False
+        if spent >= tick_us:
+            yield spent
+            spent = 0.0
+    yield spent
+    return row, True
+
+
+def _decode_units(
+    raw: bytes, row: bytearray, prev: bytes | bytearray, bpp: int, piece: int
+) -> Generator[tuple[float, int]]:
+    """Decode `row` in place from left to right; after each unit of work (a piece of the byte loop, a
+    run or part of one), yield its cost and how many bytes from the start of the row are decoded."""
+    n = len(row)
+    above_changes = b""  # built when first needed: byte k is nonzero where prev[k] != prev[k - bpp]
+    done = 0
+    for match in _ZERO_RUN.finditer(raw):
+        start, end = match.span()
+        yield from _byte_loop(row, prev, bpp, done, start, piece)
+        i = start
+        while i < end:
+            left = i - bpp if i > bpp else 0  # left of the first pixel, row and row above are both 0
+            if row[left:i] == prev[left:i]:  # copy-up to the end of the run
+                row[i:end] = prev[i:end]
+                i = end
+            else:
+                if not above_changes:
+                    value = int.from_bytes(prev, "little")
+                    above_changes = (value ^ (value << (8 * bpp))).to_bytes(n + bpp, "little")
+                change = _NONZERO.search(above_changes, i, end)
+                stop = change.start() if change else end
+                if stop > i:  # repeat-left up to the next change in the row above
+                    count = stop - i
+                    row[i:stop] = (row[i - bpp : i] * (count // bpp + 1))[:count]
+                    i = stop
+                else:  # neither case holds here: one pixel's worth of bytes by the byte loop
+                    stop = min(end, i + bpp)
+                    unfilter_paeth_span(row, prev, bpp, i, stop)
+                    i = stop
+            yield RUN_US, i
+        done = end
+    yield from _byte_loop(row, prev, bpp, done, n, piece)
+
+
+def _byte_loop(
+    row: bytearray, prev: bytes | bytearray, bpp: int, start: int, end: int, piece: int
+) -> Generator[tuple[float, int]]:
+    """unfilter_paeth_span over start..end-1, `piece` bytes at a time, yielding as _decode_units does."""
+    for first in range(start, end, piece):
+        last = min(end, first + piece)
+        unfilter_paeth_span(row, prev, bpp, first, last)
+        yield BYTE_LOOP_US * (last - first), last

@@ -1,0 +1,116 @@
+"""sparse.decode_sparse_paeth against grayscale_reference.unfilter_row(4, ...): rows of flat content
+with a few residuals (the copy-up and repeat-left runs it skips), random rows (its overrun path), and
+the bounds it keeps: the cost it yields per tick, and giving up on rows it misjudged."""
+
+import random
+
+import grayscale_reference as ref
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grayscale import filters, sparse
+from grayscale.filters import ScanlineUnfilter
+from grayscale.sparse import decode_sparse_paeth, sparse_paeth_cost
+
+
+def run(raw: bytes, prev: bytes, bpp: int, tick_us: float) -> tuple[bytes, bool, list[float]]:
+    """decode_sparse_paeth to its end: (row, as estimated, the costs it yielded)."""
+    decoder = decode_sparse_paeth(raw, prev, bpp, tick_us)
+    costs = []
+    while True:
+        try:
+            costs.append(next(decoder))
+        except StopIteration as done:
+            row, as_estimated = done.value
+            return bytes(row), as_estimated, costs
+
+
+@st.composite
+def flat_rows(draw: st.DrawFn) -> tuple[int, bytes, bytes]:
+    """(bpp, row above, filtered Paeth row) of chart-like content: runs of a few colours in both
+    rows (edges in different places), made into residuals by the reference filter, plus some
+    residuals changed at random (the rows then disagree with any smooth picture)."""
+    bpp = draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
+    pixels = draw(st.integers(1, 120))
+    colours = [bytes(draw(st.lists(st.sampled_from([0, 1, 127, 128, 254, 255]), min_size=bpp, max_size=bpp)))]
+    colours += [draw(st.binary(min_size=bpp, max_size=bpp)) for _ in range(2)]
+
+    def picture() -> bytes:
+        row = b""
+        while len(row) < pixels * bpp:
+            row += draw(st.sampled_from(colours)) * draw(st.integers(1, 40))
+        return row[: pixels * bpp]
+
+    above, current = picture(), picture()
+    raw = bytearray(ref.filter_row(4, current, above, bpp))
+    for _ in range(draw(st.integers(0, 3))):
+        raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
+    return bpp, above, bytes(raw)
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=flat_rows(), tick_us=st.sampled_from([0.001, 5.0, 1000.0]))
+def test_sparse_paeth_rows_match_reference(case, tick_us):
+    bpp, above, raw = case
+    row, _, _ = run(raw, above, bpp, tick_us)
+    assert row == ref.unfilter_row(4, raw, above, bpp)
+
+
+@pytest.mark.parametrize("bpp", [1, 2, 3, 4, 6, 8])
+def test_random_rows_match_reference_and_overrun(bpp):
+    """Random residuals: nothing for the runs to skip, so the estimate is exceeded; the row is still exact."""
+    rng = random.Random(bpp)
+    for length in (bpp, 5 * bpp, 64 * bpp, 1000 * bpp):
+        above, raw = rng.randbytes(length), rng.randbytes(length)
+        row, _, _ = run(raw, above, bpp, 3.0)
+        assert row == ref.unfilter_row(4, raw, above, bpp)
+
+
+def adversarial_row(bpp: int, pixels: int) -> tuple[bytes, bytes]:
+    """A row of zero residuals where neither shortcut applies anywhere: the row above alternates between
+    10 and 11 (it changes at every pixel), the first pixel is far from it (210), and with b - c = 1 the
+    predictor keeps picking the pixel to the left, so the row never meets the row above."""
+    above = bytes(10 + p % 2 for p in range(pixels) for _ in range(bpp))
+    raw = bytes([200] * bpp) + bytes((pixels - 1) * bpp)
+    return above, raw
+
+
+@pytest.mark.parametrize("bpp", [1, 3, 4])
+def test_misjudged_row_gives_up_and_stays_bounded(bpp):
+    above, raw = adversarial_row(bpp, 4000)
+    assert sparse_paeth_cost(raw) < 0.4 * len(raw)  # it looks cheap
+    row, as_estimated, costs = run(raw, above, bpp, 1000.0)
+    assert row == ref.unfilter_row(4, raw, above, bpp)
+    assert not as_estimated
+    # No unit of work is charged above a tick plus one piece of the byte loop.
+    assert max(costs) <= 1000.0 + sparse.BYTE_LOOP_US * (1000.0 / sparse.BYTE_LOOP_US + bpp) + sparse.RUN_US
+    # What it charged covers what it did: at least the byte loop over the part it gave up on.
+    assert sum(costs) >= sparse.OVERRUN_FACTOR * sparse_paeth_cost(raw)
+
+
+def test_scanline_unfilter_stops_choosing_sparse_after_a_misjudged_row(monkeypatch):
+    """After one row cost more than estimated, later Paeth rows of the sub-image are swept."""
+    bpp, pixels = 3, 4000
+    above, raw = adversarial_row(bpp, pixels)
+    calls = []
+    real = filters.decode_sparse_paeth
+
+    def counting(*args):
+        calls.append(1)
+        return (yield from real(*args))
+
+    monkeypatch.setattr(filters, "decode_sparse_paeth", counting)
+    unfilter = ScanlineUnfilter(len(raw), bpp)
+    types = [0, 4, 4, 4]
+    raws = [above, raw, raw, raw]
+    got = []
+    for filter_type, data in zip(types, raws, strict=True):
+        got += unfilter.push(filter_type, data)
+    got += [row for rows in unfilter.flush() for row in rows]
+    expected, prev = [], bytes(len(raw))
+    for filter_type, data in zip(types, raws, strict=True):
+        prev = ref.unfilter_row(filter_type, data, prev, bpp)
+        expected.append(prev)
+    assert got == expected
+    assert len(calls) == 1
