@@ -63,69 +63,53 @@ def decode_sparse_paeth(
     n = len(raw)
     row = bytearray(raw)
     allowed = OVERRUN_FACTOR * sparse_paeth_cost(raw)
-    piece = max(bpp, int(tick_us / BYTE_LOOP_US))
+    piece = max(bpp, int(tick_us / BYTE_LOOP_US))  # bytes of the byte loop between two yields
     total = spent = PASS_US_PER_BYTE * n
-    units = _decode_units(raw, row, prev, bpp, piece)
-    for cost, decoded in units:
-        spent += cost
-        total += cost
-        if total > allowed:
-            units.close()
-            for cost, _ in _byte_loop(row, prev, bpp, decoded, n, piece):
-                spent += cost
-                if spent >= tick_us:
-                    yield spent
-                    spent = 0.0
-            yield spent
-            return row, False
-        if spent >= tick_us:
-            yield spent
-            spent = 0.0
-    yield spent
-    return row, True
-
-
-def _decode_units(
-    raw: bytes, row: bytearray, prev: bytes | bytearray, bpp: int, piece: int
-) -> Generator[tuple[float, int]]:
-    """Decode `row` in place from left to right; after each unit of work (a piece of the byte loop, a
-    run or part of one), yield its cost and how many bytes from the start of the row are decoded."""
-    n = len(row)
     above_changes = b""  # built when first needed: byte k is nonzero where prev[k] != prev[k - bpp]
-    done = 0
-    for match in _ZERO_RUN.finditer(raw):
-        start, end = match.span()
-        yield from _byte_loop(row, prev, bpp, done, start, piece)
-        i = start
-        while i < end:
-            left = i - bpp if i > bpp else 0  # left of the first pixel, row and row above are both 0
-            if row[left:i] == prev[left:i]:  # copy-up to the end of the run
-                row[i:end] = prev[i:end]
-                i = end
+    runs = _ZERO_RUN.finditer(raw)
+    done = 0  # the bytes before this one are decoded
+    while done < n and total <= allowed:
+        match = next(runs, None)
+        start, end = match.span() if match else (n, n)
+        while done < start:  # the bytes up to the run, by the byte loop
+            last = min(start, done + piece)
+            unfilter_paeth_span(row, prev, bpp, done, last)
+            spent += BYTE_LOOP_US * (last - done)
+            total += BYTE_LOOP_US * (last - done)
+            done = last
+            if spent >= tick_us:
+                yield spent
+                spent = 0.0
+        while done < end and total <= allowed:  # the zero run, a step at a time
+            left = done - bpp if done > bpp else 0  # left of the first pixel, row and row above are 0
+            if row[left:done] == prev[left:done]:  # copy-up to the end of the run
+                row[done:end] = prev[done:end]
+                done = end
             else:
                 if not above_changes:
                     value = int.from_bytes(prev, "little")
                     above_changes = (value ^ (value << (8 * bpp))).to_bytes(n + bpp, "little")
-                change = _NONZERO.search(above_changes, i, end)
+                change = _NONZERO.search(above_changes, done, end)
                 stop = change.start() if change else end
-                if stop > i:  # repeat-left up to the next change in the row above
-                    count = stop - i
-                    row[i:stop] = (row[i - bpp : i] * (count // bpp + 1))[:count]
-                    i = stop
+                if stop > done:  # repeat-left up to the next change in the row above
+                    count = stop - done
+                    row[done:stop] = (row[done - bpp : done] * (count // bpp + 1))[:count]
                 else:  # neither case holds here: one pixel's worth of bytes by the byte loop
-                    stop = min(end, i + bpp)
-                    unfilter_paeth_span(row, prev, bpp, i, stop)
-                    i = stop
-            yield RUN_US, i
-        done = end
-    yield from _byte_loop(row, prev, bpp, done, n, piece)
-
-
-def _byte_loop(
-    row: bytearray, prev: bytes | bytearray, bpp: int, start: int, end: int, piece: int
-) -> Generator[tuple[float, int]]:
-    """unfilter_paeth_span over start..end-1, `piece` bytes at a time, yielding as _decode_units does."""
-    for first in range(start, end, piece):
-        last = min(end, first + piece)
+                    stop = min(end, done + bpp)
+                    unfilter_paeth_span(row, prev, bpp, done, stop)
+                done = stop
+            spent += RUN_US
+            total += RUN_US
+            if spent >= tick_us:
+                yield spent
+                spent = 0.0
+    as_estimated = done == n
+    for first in range(done, n, piece):  # what is left of a misjudged row
+        last = min(n, first + piece)
         unfilter_paeth_span(row, prev, bpp, first, last)
-        yield BYTE_LOOP_US * (last - first), last
+        spent += BYTE_LOOP_US * (last - first)
+        if spent >= tick_us:
+            yield spent
+            spent = 0.0
+    yield spent
+    return row, as_estimated
