@@ -218,7 +218,8 @@ def test_luma_matches_reference(pixel_bytes, green_at, blue_at, pixels):
 
 
 def test_one_luma_serves_strips_of_any_length():
-    """Its lane constants are rebuilt when the strip length changes (the last strip of an image)."""
+    """Its lane constants are built for the longest strip so far and cut down for shorter ones (the last
+    strip of an image, strips whose repeated rows were left out)."""
     rng = random.Random(7)
     convert = Luma(3)
     for pixels in (64, 64, 5, 300, 64, 1):
