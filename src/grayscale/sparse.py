@@ -85,6 +85,10 @@ def decode_sparse_paeth(
             if row[left:done] == prev[left:done]:  # copy-up to the end of the run
                 row[done:end] = prev[done:end]
                 done = end
+            elif done < bpp:  # the rest of the first pixel: a = c = 0, so the predictor is b
+                stop = min(end, bpp)
+                row[done:stop] = prev[done:stop]
+                done = stop
             else:
                 if not above_changes:
                     value = int.from_bytes(prev, "little")

@@ -114,3 +114,14 @@ def test_scanline_unfilter_stops_choosing_sparse_after_a_misjudged_row(monkeypat
         expected.append(prev)
     assert got == expected
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("bpp", [3, 6, 8])
+def test_zero_run_that_starts_inside_the_first_pixel(bpp):
+    """A residual in the first pixel, then zeros: the rest of that pixel repeats the row above (its left
+    and upper-left are 0), whatever the row above does (here: zero in the first pixel, then changing)."""
+    above = bytes(bpp) + bytes(range(1, 1 + 4 * bpp))
+    raw = b"\x00\x36" + bytes(5 * bpp - 2)
+    for tick_us in (0.001, 1000.0):
+        row, _, _ = run(raw, above, bpp, tick_us)
+        assert row == ref.unfilter_row(4, raw, above, bpp)
