@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 from grayscale import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, PngInfo
 from grayscale.budget import CONVERT_US_PER_BYTE, WorkMeter
+from grayscale.chunk_walk import Limits
 from grayscale.deinterlace import Adam7Canvas
 
 from .alpha import unpremultiply
 from .box import BOX_US_PER_BYTE, PIECE_LANES, PREMULTIPLY_US_PER_BYTE, BoxFilter, PremultipliedBoxFilter
-from .decoding import ImageHeader, Limits, SkippingVisitor, walk_png
+from .decoding import ImageHeader, SkippingVisitor, walk_png
 from .geometry import DEFAULT_MAX_SIDE, reduce_axis, resize_axis, thumbnail_size
 from .pixels import PixelExpander
 from .png_writer import PngWriter
