@@ -2,7 +2,7 @@
 limits, the chunk-ordering rules of spec 5.6, bounded inflation) and unfiltering of the image data.
 Decoded scanlines go to a RowSink; every ancillary chunk goes to a ChunkVisitor. Everything is done in
 bounded units charged to a WorkMeter, and the walk is a generator that yields whenever the meter says a
-step's budget is spent. Imports only grayscale's modules (chunk_walk, chunks, filters, header,
+step's budget is spent. Imports only grayscale's modules (chunk_walk, chunks, decoder, filters,
 budget) and stdlib."""
 
 import dataclasses
@@ -13,10 +13,10 @@ from grayscale import InvalidImage, PngInfo
 from grayscale.budget import CRC_US_PER_BYTE, ROW_OVERHEAD_US, WorkMeter
 from grayscale.chunk_walk import ChunkWalk, Limits
 from grayscale.chunks import ChunkReader
+from grayscale.decoder import ScanlineBuffer
 from grayscale.filters import ScanlineUnfilter
 
 STRIP_BYTES = 1 << 16  # decoded rows are handed to the sink this many bytes at a time
-BAND_BYTES = 1 << 17  # complete scanlines are taken from the inflated data this many bytes at a time
 SKIP_PIECE_BYTES = 1 << 18  # an ancillary payload nobody reads is CRC-checked this much at a time
 
 # Pass geometry as PngInfo.passes() gives it: (x0, y0, dx, dy, pass width, pass height).
@@ -135,7 +135,7 @@ class RowDecoder:
         self._high_bytes_only = decoded.bit_depth != info.bit_depth
         self._passes = info.passes()
         self._pass_index = -1
-        self._pending = bytearray()
+        self._scanlines = ScanlineBuffer()
         self._start_next_pass()
 
     def _start_next_pass(self) -> None:
@@ -153,16 +153,12 @@ class RowDecoder:
 
     def feed(self, data: bytes | memoryview) -> Iterator[None]:
         """Consume inflated bytes, decoding every complete scanline; yields whenever the meter is due."""
-        pending = self._pending
-        pending += data
+        self._scanlines.add(data)
         while self._pass_index < len(self._passes):
             length = self._scanline_length
-            band_rows = 1 if self._unfilter.long_rows else max(1, BAND_BYTES // length)
-            rows = min(len(pending) // length, self._rows_left, band_rows)
+            band, rows = self._scanlines.take_band(length, self._rows_left, self._unfilter.long_rows)
             if not rows:
                 return
-            band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
-            del pending[: rows * length]
             if self._unfilter.long_rows:
                 yield from self._decode_long_row(band)
             else:
