@@ -13,7 +13,7 @@ Public API (everything else is internal):
     PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
 For other readers of PNGs in this project (imageops), the parts they share with the conversion:
     chunk_walk.ChunkWalk / Limits (chunk order and limits, code for code), writer.PngWriter (8-bit
-    PNG output of any colour type), samples.transparency_key, budget.WorkMeter.
+    PNG output, colour types 0, 2, 4, 6), decoder.ScanlineBuffer, samples.transparency_key, budget.WorkMeter.
 
 Output: colour type 0 (8-bit gray), or colour type 4 (8-bit gray + alpha) when the input has an
 alpha channel or a tRNS chunk; same width and height; never interlaced.

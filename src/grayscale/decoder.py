@@ -12,7 +12,7 @@ from .errors import InvalidImage
 from .filters import ScanlineUnfilter
 from .header import PngInfo
 from .samples import SampleConverter
-from .writer import GrayPngWriter
+from .writer import PngWriter
 
 # Decoded rows are converted to gray and written in strips of this many decoded bytes, or fewer when
 # the strip's output reaches OUTPUT_STRIP_BYTES (gray input: writing costs more than converting).
@@ -74,8 +74,9 @@ class ImageDecoder:
         self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
         self._converter = SampleConverter(self._decode_info, palette, transparency)
         self._out_channels = 2 if self._converter.has_alpha else 1
-        self.writer = GrayPngWriter(
-            info.width, info.height, self._converter.has_alpha, on_size_estimate, repetitive=info.color_type == 3
+        output_color_type = 4 if self._converter.has_alpha else 0
+        self.writer = PngWriter(
+            info.width, info.height, output_color_type, on_size_estimate, repetitive=info.color_type == 3
         )
         self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
         self._passes = info.passes()

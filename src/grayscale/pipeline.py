@@ -56,7 +56,7 @@ def _convert_pieces(
     max_dimension: int,
     on_size_estimate: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """convert_stream without the MemoryError translation; `on_size_estimate` (see GrayPngWriter)."""
+    """convert_stream without the MemoryError translation; `on_size_estimate` (see writer.PngWriter)."""
     walk = ChunkWalk(chunks, Limits(max_pixels, max_decompressed_bytes, max_dimension))
     for chunk_type, length in walk.chunks_before_image_data():
         walk.reader.skip_payload(chunk_type, length)
