@@ -11,6 +11,9 @@ Public API (everything else is internal):
     Conversion(data, *, same limits)                             # .step() -> bool (True when done), .result()
     probe(data) -> PngInfo                                       # signature + IHDR only (first 33 bytes)
     PngInfo, InvalidImage (a ValueError with .code), ERROR_CODES (code -> meaning)
+For other readers of PNGs in this project (imageops), the parts they share with the conversion:
+    chunk_walk.ChunkWalk / Limits (chunk order and limits, code for code), writer.PngWriter (8-bit
+    PNG output, colour types 0, 2, 4, 6), decoder.ScanlineBuffer, samples.transparency_key, budget.WorkMeter.
 
 Output: colour type 0 (8-bit gray), or colour type 4 (8-bit gray + alpha) when the input has an
 alpha channel or a tRNS chunk; same width and height; never interlaced.
@@ -38,17 +41,10 @@ Policies for inputs the spec leaves open:
   so damage there may be reported as bad_image_data/bad_filter instead of crc_mismatch.
 """
 
+from .chunk_walk import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS
 from .errors import ERROR_CODES, InvalidImage
 from .header import PngInfo, probe
-from .pipeline import (
-    DEFAULT_MAX_DECOMPRESSED_BYTES,
-    DEFAULT_MAX_DIMENSION,
-    DEFAULT_MAX_PIXELS,
-    Conversion,
-    convert,
-    convert_steps,
-    convert_stream,
-)
+from .pipeline import Conversion, convert, convert_steps, convert_stream
 
 __all__ = [
     "DEFAULT_MAX_DECOMPRESSED_BYTES",

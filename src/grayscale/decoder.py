@@ -1,4 +1,5 @@
-"""Decoding the inflated image data of one PNG into output PNG bytes: scanline assembly, unfiltering,
+"""Decoding the inflated image data of one PNG into output PNG bytes: scanline assembly (ScanlineBuffer,
+shared with imageops), unfiltering,
 conversion of strips of rows to gray (+ alpha), and the Adam7 canvas. Knows nothing about chunks.
 Imports only dataclasses and sibling modules."""
 
@@ -11,7 +12,7 @@ from .errors import InvalidImage
 from .filters import ScanlineUnfilter
 from .header import PngInfo
 from .samples import SampleConverter
-from .writer import GrayPngWriter
+from .writer import PngWriter
 
 # Decoded rows are converted to gray and written in strips of this many decoded bytes, or fewer when
 # the strip's output reaches OUTPUT_STRIP_BYTES (gray input: writing costs more than converting).
@@ -19,6 +20,34 @@ STRIP_BYTES = 1 << 17
 OUTPUT_STRIP_BYTES = 1 << 16
 BAND_BYTES = 1 << 17  # complete scanlines are taken from the inflated data this many bytes at a time
 OUTPUT_STRIP_ROWS_BYTES = 1 << 16  # Adam7 canvas rows are handed to the writer in pieces this big
+
+
+class ScanlineBuffer:
+    """The inflated image data not yet decoded: collects inflated pieces and hands out bands of complete
+    scanlines, at most BAND_BYTES long but at least one scanline (exactly one for rows decoded a piece
+    at a time). Used by ImageDecoder and by imageops' RowDecoder."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def add(self, data: bytes | memoryview) -> None:
+        """Append inflated bytes."""
+        self._pending += data
+
+    def take_band(self, length: int, rows_left: int, one_row: bool) -> tuple[bytearray, int]:
+        """(band, rows): the next `rows` complete scanlines of `length` bytes (filter byte included), at
+        most `rows_left` and, if `one_row`, one; rows is 0 while there is no complete scanline yet."""
+        pending = self._pending
+        rows = min(len(pending) // length, rows_left, 1 if one_row else max(1, BAND_BYTES // length))
+        if not rows:
+            return bytearray(), 0
+        if one_row:  # hand the whole buffer over instead of copying a row of megabytes
+            self._pending = bytearray(pending[length:])
+            del pending[length:]
+            return pending, 1
+        band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
+        del pending[: rows * length]
+        return band, rows
 
 
 class ImageDecoder:
@@ -45,13 +74,14 @@ class ImageDecoder:
         self._decode_info = dataclasses.replace(info, bit_depth=8) if self._high_bytes_only else info
         self._converter = SampleConverter(self._decode_info, palette, transparency)
         self._out_channels = 2 if self._converter.has_alpha else 1
-        self.writer = GrayPngWriter(
-            info.width, info.height, self._converter.has_alpha, on_size_estimate, repetitive=info.color_type == 3
+        output_color_type = 4 if self._converter.has_alpha else 0
+        self.writer = PngWriter(
+            info.width, info.height, output_color_type, on_size_estimate, repetitive=info.color_type == 3
         )
         self._canvas = Adam7Canvas(info.width, info.height, self._out_channels) if info.interlace else None
         self._passes = info.passes()
         self._pass_index = -1
-        self._pending = bytearray()
+        self._scanlines = ScanlineBuffer()
         self._out: list[bytes] = []
         self._start_next_pass()
 
@@ -86,21 +116,12 @@ class ImageDecoder:
     def feed(self, data: bytes | memoryview) -> Iterator[bytes]:
         """Consume inflated bytes, decoding every complete scanline; yields output (maybe b"") each time
         a step's budget is spent."""
-        pending = self._pending
-        pending += data
+        self._scanlines.add(data)
         while self._pass_index < len(self._passes):
             length = self._scanline_length
-            band_rows = 1 if self._unfilter.long_rows else max(1, BAND_BYTES // length)
-            rows = min(len(pending) // length, self._rows_left, band_rows)
+            band, rows = self._scanlines.take_band(length, self._rows_left, self._unfilter.long_rows)
             if not rows:
                 return
-            if self._unfilter.long_rows:  # hand the whole buffer over instead of copying megabytes
-                band, pending = pending, bytearray(pending[length:])
-                self._pending = pending
-                del band[length:]
-            else:
-                band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
-                del pending[: rows * length]
             if self._unfilter.long_rows:
                 yield from self._decode_long_row(band)
             elif self._narrow:

@@ -62,7 +62,7 @@ class SampleConverter:
         self.has_alpha = info.has_alpha or transparency is not None
         self._transparency = transparency
         self._key = (
-            _transparency_key(info, transparency) if transparency is not None and info.color_type in (0, 2) else None
+            transparency_key(info, transparency) if transparency is not None and info.color_type in (0, 2) else None
         )
         # 16-bit samples that reach here are whole (only kept when tRNS needs them): high bytes at 0, 2, 4.
         self._luma = Luma(3) if info.bit_depth == 8 else Luma(6, green_at=2, blue_at=4)
@@ -135,9 +135,9 @@ class SampleConverter:
         return indices.translate(self._index_gray), alpha
 
 
-def _transparency_key(info: PngInfo, transparency: bytes) -> bytes | None:
+def transparency_key(info: PngInfo, transparency: bytes) -> bytes | None:
     """The tRNS colour as it appears in decoded samples (spec 11.3.2.1: 2-byte values per channel,
-    compared at the image's own bit depth); None if no pixel can ever match it."""
+    compared at the image's own bit depth); None if no pixel can ever match it. Shared with imageops."""
     values = [int.from_bytes(transparency[i : i + 2], "big") for i in range(0, len(transparency), 2)]
     if any(v >= 1 << info.bit_depth for v in values):
         return None

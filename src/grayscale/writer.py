@@ -1,5 +1,6 @@
-"""Encoding 8-bit gray (colour type 0) or gray+alpha (colour type 4) PNGs incrementally: output
-filtering (spec 9), a per-image choice of filter + deflate strategy, IDAT chunking.
+"""Encoding non-interlaced 8-bit PNGs incrementally: gray (colour type 0) or gray+alpha (4) for the
+conversion, also RGB (2) or RGBA (6) for imageops' thumbnails. Output filtering (spec 9), a per-image
+choice of filter + deflate strategy, IDAT chunking.
 Imports only struct, zlib and sibling modules."""
 
 import struct
@@ -7,7 +8,7 @@ import zlib
 from collections.abc import Callable
 
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
-from .header import PNG_SIGNATURE
+from .header import CHANNELS, PNG_SIGNATURE
 from .swar import ByteLanes, paeth_lane_constants, paeth_predictor_lanes
 
 IDAT_TARGET = 1 << 16  # emit an IDAT once this much compressed data is pending
@@ -188,8 +189,13 @@ def _compressor(strategy: int, level: int) -> "zlib._Compress":
     return zlib.compressobj(level, zlib.DEFLATED, 15, 8, strategy)
 
 
-class GrayPngWriter:
-    """Streams out a PNG of the given size; `add_rows` takes whole rows of 8-bit output pixels, and
+# The colour types PngWriter writes (8-bit samples, no palette) and their samples per pixel.
+WRITABLE_CHANNELS = {color_type: CHANNELS[color_type] for color_type in (0, 2, 4, 6)}
+
+
+class PngWriter:
+    """Streams out a PNG of the given size and colour type (one of WRITABLE_CHANNELS, 8-bit samples);
+    `header` is its first piece, `add_rows` takes whole rows of pixels, and
     `add_row_piece` takes rows too long to filter at once, a pixel-aligned piece at a time.
     The first rows (or the first piece of a long row) are held back to choose the filter and deflate
     settings for the whole image (see TRIAL_BYTES)."""
@@ -198,18 +204,22 @@ class GrayPngWriter:
         self,
         width: int,
         height: int,
-        has_alpha: bool,
+        color_type: int,
         on_size_estimate: Callable[[int], None] | None = None,
         repetitive: bool = False,
+        every_encoding: bool = False,
     ) -> None:
-        self.channels = 2 if has_alpha else 1
-        self._repetitive = repetitive  # the input was a palette image: always try the LZ77 encodings
+        if color_type not in WRITABLE_CHANNELS:
+            raise ValueError(f"PngWriter writes colour types {sorted(WRITABLE_CHANNELS)}, not {color_type}")
+        self.channels = WRITABLE_CHANNELS[color_type]
+        self._repetitive = repetitive  # palette-image pixels: PALETTE_ENCODINGS unless flat
+        # Rank every run-length and LZ77 encoding on the held-back data and take the smallest, whatever
+        # its cost (imageops' thumbnails: small outputs, where the trial costs little and size counts).
+        self._every_encoding = every_encoding
         self.line = width * self.channels
         self._height = height
         self._on_size_estimate = on_size_estimate  # called once with a generous output size guess
-        self._header = PNG_SIGNATURE + chunk(
-            b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 4 if has_alpha else 0, 0, 0, 0)
-        )
+        self._header = PNG_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0))
         self._filters = StripFilters(self.line, self.channels)
         self._piece_filters: dict[int, StripFilters] = {}  # long rows: one per piece length (at most two)
         self._trial: list[bytes] = []
@@ -330,6 +340,8 @@ class GrayPngWriter:
             # A small image is all held back: LZ77 on all of it costs little, and wins on icons whose
             # gradients look photo-like to the run-length probe.
             candidates = (*CHEAP_ENCODINGS, *SMALL_IMAGE_ENCODINGS)
+        if self._every_encoding:
+            candidates = (*CHEAP_ENCODINGS, *LZ77_ENCODINGS)
         # Filters are ranked on all the held-back data (a smaller probe ranks them less reliably: on
         # noisy photos it prefers Up to Average, which codes the whole image 5% smaller); the two
         # palette levels on a probe spread over it, which tells them apart as well and costs less.
@@ -354,11 +366,14 @@ class GrayPngWriter:
                 compressor = _compressor(strategy, level)
                 size = len(compressor.compress(_probe(filtered)) + compressor.flush())
             # (A small image's data is all coded by now: no candidate costs more than another.)
-            margin = 1 - WORTH_THE_COST * (cost - best[2]) if best is not None and cost > best[2] and not small else 1
+            costlier = best is not None and cost > best[2] and not (small or self._every_encoding)
+            margin = 1 - WORTH_THE_COST * (cost - best[2]) if best is not None and costlier else 1
             if best is None or size < best[0] * margin:
                 best = (size, filter_type, cost, strategy, level)
         assert best is not None
         _, self._filter_type, _, strategy, level = best
+        if self._flat and (self._filter_type, strategy, level) not in [e[:3] for e in LZ77_ENCODINGS]:
+            self._flat = False  # a run-length encoding won (every_encoding): keep its filter for every strip
         filtered = filtered_by_type[self._filter_type]
         if (self._filter_type, strategy, level) in kept:
             self._compressor, start = kept[self._filter_type, strategy, level]

@@ -1,38 +1,26 @@
-"""The PNG walk shared by both operations: signature, IHDR and the limits, the chunk-ordering rules of
-spec 5.6 (the grayscale core's, code for code), bounded inflation and unfiltering of the image data.
+"""The PNG walk shared by both operations: the grayscale core's ChunkWalk (signature, IHDR and the
+limits, the chunk-ordering rules of spec 5.6, bounded inflation) and unfiltering of the image data.
 Decoded scanlines go to a RowSink; every ancillary chunk goes to a ChunkVisitor. Everything is done in
 bounded units charged to a WorkMeter, and the walk is a generator that yields whenever the meter says a
-step's budget is spent. Imports only grayscale's public modules (chunks, inflate, filters, header,
-samples, budget) and stdlib."""
+step's budget is spent. Imports only grayscale's modules (chunk_walk, chunks, decoder, filters,
+budget) and stdlib."""
 
 import dataclasses
 from collections.abc import Iterator
 from typing import Protocol
 
 from grayscale import InvalidImage, PngInfo
-from grayscale.budget import CRC_US_PER_BYTE, INFLATE_US_PER_BYTE, ROW_OVERHEAD_US, WorkMeter
-from grayscale.chunks import CRC_PIECE_BYTES, ByteSource, ChunkReader, read_signature
+from grayscale.budget import CRC_US_PER_BYTE, ROW_OVERHEAD_US, WorkMeter
+from grayscale.chunk_walk import ChunkWalk, Limits
+from grayscale.chunks import ChunkReader
+from grayscale.decoder import ScanlineBuffer
 from grayscale.filters import ScanlineUnfilter
-from grayscale.header import parse_ihdr
-from grayscale.inflate import BoundedInflater
-from grayscale.samples import validate_palette, validate_transparency
 
 STRIP_BYTES = 1 << 16  # decoded rows are handed to the sink this many bytes at a time
-BAND_BYTES = 1 << 17  # complete scanlines are taken from the inflated data this many bytes at a time
 SKIP_PIECE_BYTES = 1 << 18  # an ancillary payload nobody reads is CRC-checked this much at a time
-CRC_PIECE_US = CRC_US_PER_BYTE * CRC_PIECE_BYTES
 
 # Pass geometry as PngInfo.passes() gives it: (x0, y0, dx, dy, pass width, pass height).
 PassShape = tuple[int, int, int, int, int, int]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Limits:
-    """The grayscale core's limits, checked from IHDR before anything is inflated."""
-
-    max_pixels: int
-    max_decompressed_bytes: int
-    max_dimension: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,104 +98,26 @@ class SkippingVisitor:
 
 def walk_png(data: bytes, limits: Limits, sink: RowSink, visitor: ChunkVisitor, meter: WorkMeter) -> Iterator[None]:
     """Decode `data`, feeding `sink` and `visitor`; yields whenever the meter is due (the caller resets
-    it). Raises InvalidImage with the grayscale core's code for every bad input."""
-    source = ByteSource((data,))
-    read_signature(source)
-    reader = ChunkReader(source)
-    chunk_type, length = reader.next_header()
-    if chunk_type != b"IHDR":
-        raise InvalidImage("chunk_order", f"the first chunk must be IHDR, found {chunk_type.decode()!r}")
-    if length != 13:
-        raise InvalidImage("bad_header", f"IHDR must be 13 bytes long, found {length}")
-    info = parse_ihdr(bytes(reader.read_payload(chunk_type, length)))
-    raw_size = _check_limits(info, limits)
+    it). Raises InvalidImage with the grayscale core's code for every bad input (grayscale.chunk_walk
+    enforces the chunk order and the limits for both)."""
+    walk = ChunkWalk((data,), limits)
+    info = walk.info
     visitor.begin(info)
+    for chunk_type, length in walk.chunks_before_image_data():
+        yield from visitor.visit(chunk_type, length, walk.reader, walk.palette, False)
 
-    palette: bytes | None = None
-    transparency: bytes | None = None
-    while True:  # the chunks before the image data
-        chunk_type, length = reader.next_header()
-        if chunk_type == b"IDAT":
-            if info.color_type == 3 and palette is None:
-                raise InvalidImage("missing_palette", "a palette image (colour type 3) needs a PLTE chunk before IDAT")
-            break
-        if chunk_type == b"PLTE":
-            if palette is not None:
-                raise InvalidImage("chunk_order", "the image has more than one PLTE chunk")
-            if transparency is not None:
-                raise InvalidImage("chunk_order", "PLTE must come before tRNS")
-            if length > 768:
-                raise InvalidImage("bad_palette", f"PLTE length {length} exceeds 768 (256 entries)")
-            palette = validate_palette(info, bytes(reader.read_payload(chunk_type, length)))
-        elif chunk_type == b"tRNS":
-            if transparency is not None:
-                raise InvalidImage("chunk_order", "the image has more than one tRNS chunk")
-            if length > 256:
-                raise InvalidImage("bad_transparency", f"tRNS length {length} exceeds 256")
-            transparency = validate_transparency(info, bytes(reader.read_payload(chunk_type, length)), palette)
-        else:
-            _check_other_chunk(chunk_type)
-            yield from visitor.visit(chunk_type, length, reader, palette, False)
-
-    whole_samples = info.bit_depth == 16 and sink.wants_whole_samples(info, transparency)
+    whole_samples = info.bit_depth == 16 and sink.wants_whole_samples(info, walk.transparency)
     decoded = info if info.bit_depth != 16 or whole_samples else dataclasses.replace(info, bit_depth=8)
-    sink.begin(ImageHeader(info, palette, transparency, decoded))
+    sink.begin(ImageHeader(info, walk.palette, walk.transparency, decoded))
     rows = RowDecoder(info, decoded, sink, meter)
-    inflater = BoundedInflater(raw_size)
-    while chunk_type == b"IDAT":  # spec 5.6: IDAT chunks are consecutive
-        for piece in reader.iter_verified_payload(chunk_type, length):
-            meter.spent += (CRC_US_PER_BYTE + INFLATE_US_PER_BYTE) * len(piece) if piece else CRC_PIECE_US
-            for inflated in inflater.feed(piece):
-                meter.spent += INFLATE_US_PER_BYTE * len(inflated)
-                yield from rows.feed(inflated)
-                if meter.due:
-                    yield None
-            if meter.due:
-                yield None
-        chunk_type, length = reader.next_header()
-    while chunk_type != b"IEND":
-        _check_other_chunk(chunk_type)
-        yield from visitor.visit(chunk_type, length, reader, palette, True)
-        chunk_type, length = reader.next_header()
-    if length != 0:
-        raise InvalidImage("bad_chunk", f"IEND must be empty, found {length} bytes")
-    reader.read_payload(chunk_type, 0)
-    inflater.finish()
+    for inflated in walk.image_data(meter):
+        yield from rows.feed(inflated)
+        if meter.due:
+            yield None
+    for chunk_type, length in walk.chunks_after_image_data():
+        yield from visitor.visit(chunk_type, length, walk.reader, walk.palette, True)
     rows.finish()
     yield from sink.finish()
-
-
-def _check_limits(info: PngInfo, limits: Limits) -> int:
-    """Refuse an image over the limits (too_large); returns the exact inflated data size."""
-    if info.width * info.height > limits.max_pixels:
-        raise InvalidImage(
-            "too_large",
-            f"{info.width}x{info.height} is {info.width * info.height} pixels, over the limit of {limits.max_pixels}",
-        )
-    if max(info.width, info.height) > limits.max_dimension:
-        raise InvalidImage(
-            "too_large", f"{info.width}x{info.height} has a side over the limit of {limits.max_dimension} pixels"
-        )
-    raw_size = info.raw_data_size()
-    if raw_size > limits.max_decompressed_bytes:
-        raise InvalidImage(
-            "too_large",
-            f"the image data would inflate to {raw_size} bytes, over the limit of {limits.max_decompressed_bytes}",
-        )
-    return raw_size
-
-
-def _check_other_chunk(chunk_type: bytes) -> None:
-    """Spec 5.4/5.6 for a chunk that is neither PLTE/tRNS before the image data nor IDAT/IEND in place:
-    only ancillary chunks (bit 5 of the first type byte set) may appear, and may be ignored."""
-    if chunk_type == b"IHDR":
-        raise InvalidImage("chunk_order", "IHDR appears more than once")
-    if chunk_type == b"IEND":
-        raise InvalidImage("missing_image_data", "the image has no IDAT chunk before IEND")
-    if chunk_type in (b"PLTE", b"tRNS", b"IDAT"):
-        raise InvalidImage("chunk_order", f"{chunk_type.decode()} appears after the image data has ended")
-    if not chunk_type[0] & 0x20:
-        raise InvalidImage("unknown_critical_chunk", f"unknown critical chunk {chunk_type.decode()!r}")
 
 
 class RowDecoder:
@@ -225,7 +135,7 @@ class RowDecoder:
         self._high_bytes_only = decoded.bit_depth != info.bit_depth
         self._passes = info.passes()
         self._pass_index = -1
-        self._pending = bytearray()
+        self._scanlines = ScanlineBuffer()
         self._start_next_pass()
 
     def _start_next_pass(self) -> None:
@@ -243,16 +153,12 @@ class RowDecoder:
 
     def feed(self, data: bytes | memoryview) -> Iterator[None]:
         """Consume inflated bytes, decoding every complete scanline; yields whenever the meter is due."""
-        pending = self._pending
-        pending += data
+        self._scanlines.add(data)
         while self._pass_index < len(self._passes):
             length = self._scanline_length
-            band_rows = 1 if self._unfilter.long_rows else max(1, BAND_BYTES // length)
-            rows = min(len(pending) // length, self._rows_left, band_rows)
+            band, rows = self._scanlines.take_band(length, self._rows_left, self._unfilter.long_rows)
             if not rows:
                 return
-            band = pending[: rows * length]  # a copy: `pending` may move while the band is decoded
-            del pending[: rows * length]
             if self._unfilter.long_rows:
                 yield from self._decode_long_row(band)
             else:

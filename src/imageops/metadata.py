@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 from grayscale import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, PngInfo
 from grayscale.budget import WorkMeter
+from grayscale.chunk_walk import Limits
 
 from .chunk_facts import COLOR_TYPE_NAMES, INTERLACE_NAMES, FactCollector
-from .decoding import ImageHeader, Limits, walk_png
+from .decoding import ImageHeader, walk_png
 from .histogram import LumaHistogram
 from .steps import Stepper
 

@@ -2,12 +2,13 @@
 image's colour and transparency: gray, gray+alpha, RGB or RGBA. Palettes become RGB (RGBA with
 tRNS), a tRNS colour key becomes an alpha channel, 16-bit samples keep their high byte and lower
 depths are scaled by bit replication (spec 13.12), as in the grayscale core.
-Imports only dataclasses, grayscale's PngInfo and InvalidImage."""
+Imports only dataclasses, grayscale's PngInfo, InvalidImage and samples.transparency_key."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from grayscale import InvalidImage, PngInfo
+from grayscale.samples import transparency_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ class PixelExpander:
     def __init__(self, info: PngInfo, palette: bytes | None, transparency: bytes | None) -> None:
         self.info = info
         self.format = output_format(info.color_type, transparency is not None)
-        self._key = _transparency_key(info, transparency) if info.color_type in (0, 2) and transparency else None
+        self._key = transparency_key(info, transparency) if info.color_type in (0, 2) and transparency else None
         self._has_key = transparency is not None and info.color_type in (0, 2)
         expanders: dict[int, Callable[[list[bytes], int], bytes]] = {
             0: self._gray,
@@ -150,14 +151,3 @@ class PixelExpander:
 
     def _with_alpha(self, rows: list[bytes], width: int) -> bytes:
         return b"".join(rows)  # 16-bit images arrive as their high bytes
-
-
-def _transparency_key(info: PngInfo, transparency: bytes) -> bytes | None:
-    """The tRNS colour as it appears in decoded samples (spec 11.3.2.1: 2-byte values per channel,
-    compared at the image's own bit depth); None if no sample can ever match it."""
-    values = [int.from_bytes(transparency[i : i + 2], "big") for i in range(0, len(transparency), 2)]
-    if any(v >= 1 << info.bit_depth for v in values):
-        return None
-    if info.bit_depth == 16:
-        return b"".join(v.to_bytes(2, "big") for v in values)
-    return bytes(values)

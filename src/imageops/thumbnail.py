@@ -1,19 +1,20 @@
 """The thumbnail operation: decode (decoding.walk_png), expand to 8-bit pixels keeping colour and alpha
-(pixels.py), box-downscale (box.py) or keep the size, and write an 8-bit PNG (png_writer.py); the
+(pixels.py), box-downscale (box.py) or keep the size, and write an 8-bit PNG (grayscale.writer); the
 public Thumbnail / thumbnail / thumbnail_steps. Imports only sibling modules and grayscale."""
 
 from collections.abc import Iterator
 
 from grayscale import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, PngInfo
-from grayscale.budget import CONVERT_US_PER_BYTE, WorkMeter
+from grayscale.budget import CONVERT_US_PER_BYTE, WRITE_US_PER_BYTE, WorkMeter
+from grayscale.chunk_walk import Limits
 from grayscale.deinterlace import Adam7Canvas
+from grayscale.writer import PngWriter
 
 from .alpha import unpremultiply
 from .box import BOX_US_PER_BYTE, PIECE_LANES, PREMULTIPLY_US_PER_BYTE, BoxFilter, PremultipliedBoxFilter
-from .decoding import ImageHeader, Limits, SkippingVisitor, walk_png
+from .decoding import ImageHeader, SkippingVisitor, walk_png
 from .geometry import DEFAULT_MAX_SIDE, reduce_axis, resize_axis, thumbnail_size
 from .pixels import PixelExpander
-from .png_writer import PngWriter
 from .steps import Stepper
 
 MAX_SIDE_RANGE = (1, 4096)  # an output is at most 4096 x 4096 (its Adam7 canvas, if kept, 64 MB)
@@ -44,10 +45,12 @@ class ThumbnailSink:
         self._passes = info.passes()
         width, height = thumbnail_size(info.width, info.height, self.max_side)
         self.size = (width, height)
-        self._writer = PngWriter(width, height, self.format, self.meter)
+        resized = (width, height) != (info.width, info.height)
+        self._writer = PngWriter(width, height, self.format.color_type, every_encoding=True)
+        self._pieces.append(self._writer.header())
         self._filter: BoxFilter | PremultipliedBoxFilter | None = None
         self._canvas: Adam7Canvas | None = None
-        if (width, height) != (info.width, info.height):
+        if resized:
             exact = info.width % width == 0 and info.height % height == 0
             columns = reduce_axis(info.width, info.width // width) if exact else resize_axis(info.width, width)
             rows = reduce_axis(info.height, info.height // height) if exact else resize_axis(info.height, height)
@@ -73,8 +76,7 @@ class ThumbnailSink:
             x0, y0, dx, dy, _, _ = self._passes[pass_index]
             self._canvas.place_rows(pixels, x0, dx, y0 + first_row * dy, dy)
         else:
-            self._writer.add_rows(pixels)
-            self._pieces.append(self._writer.take_output())
+            self._write(pixels)
 
     def _filter_rows(self, pass_index: int, first_row: int, count: int, pixels: bytes) -> None:
         """Hand whole rows to the box filter band by band, in pieces of a few rows (box.PIECE_LANES)."""
@@ -129,8 +131,7 @@ class ThumbnailSink:
             if self.format.has_alpha:
                 row = unpremultiply(row, self.format.channels)
                 self.meter.spent += UNPREMULTIPLY_US_PER_PIXEL * len(row) / self.format.channels
-            self._writer.add_rows(row)
-        self._pieces.append(self._writer.take_output())
+            self._write(row)
 
     def finish(self) -> Iterator[None]:
         if self._canvas is not None:
@@ -138,13 +139,17 @@ class ThumbnailSink:
             line = self.size[0] * self.format.channels
             rows_per_piece = max(1, CANVAS_PIECE_BYTES // line)
             for start in range(0, len(pixels), rows_per_piece * line):
-                self._writer.add_rows(bytes(pixels[start : start + rows_per_piece * line]))
-                self._pieces.append(self._writer.take_output())
+                self._write(bytes(pixels[start : start + rows_per_piece * line]))
                 if self.meter.due:
                     yield None
         if self._filter is not None and not self._filter.done:  # pragma: no cover - the walk checks the data
             raise AssertionError("the box filter did not receive every pixel")
         self._pieces.append(self._writer.finish())
+
+    def _write(self, pixels: bytes | bytearray) -> None:
+        """Filter and compress whole output rows (keeping any IDAT chunks that are ready)."""
+        self.meter.spent += WRITE_US_PER_BYTE * len(pixels)
+        self._pieces.append(self._writer.add_rows(pixels))
 
     def take_output(self) -> bytes:
         """The output made ready since the last call (maybe b"")."""

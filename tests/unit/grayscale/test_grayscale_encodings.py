@@ -84,3 +84,56 @@ def test_repeated_rows_are_converted_once_and_stay_exact(monkeypatch, mode):
     png = pillow_png(image)
     assert planes(convert(png)) == expected_planes(png)
     assert sum(converted_rows) < height // 4
+
+
+@pytest.mark.parametrize("encoding", ALL_ENCODINGS, ids=lambda e: f"filter{e[0]}-strategy{e[1]}")
+@pytest.mark.parametrize(("color_type", "mode"), [(0, "L"), (2, "RGB"), (4, "LA"), (6, "RGBA")])
+def test_writer_keeps_the_pixels_of_every_colour_type(monkeypatch, encoding, color_type, mode):
+    """PngWriter serves imageops too: RGB and RGBA as well as gray, rows given whole or in pieces."""
+    for name in ("CHEAP_ENCODINGS", "LZ77_ENCODINGS", "PALETTE_ENCODINGS", "SMALL_IMAGE_ENCODINGS"):
+        monkeypatch.setattr(writer, name, (encoding,))
+    rng = random.Random(color_type)
+    width, height, channels = 29, 31, len(mode)
+    line = width * channels
+    rows = [rng.randbytes(line) for _ in range(3)]
+    pixels = b"".join(rng.choice(rows) for _ in range(height))
+    whole = writer.PngWriter(width, height, color_type)
+    png = whole.header() + whole.add_rows(pixels[: 7 * line]) + whole.add_rows(pixels[7 * line :]) + whole.finish()
+    in_pieces = writer.PngWriter(width, height, color_type)
+    parts = [in_pieces.header()]
+    piece = 11 * channels  # whole pixels; the last piece of each row is shorter
+    for start in range(0, len(pixels), line):
+        for offset in range(0, line, piece):
+            parts.append(in_pieces.add_row_piece(pixels[start + offset : start + min(offset + piece, line)]))
+    parts.append(in_pieces.finish())
+    for output in (png, b"".join(parts)):
+        assert planes(output) == (mode, pixels)
+
+
+def test_writer_refuses_a_palette_colour_type():
+    with pytest.raises(ValueError, match="colour types"):
+        writer.PngWriter(4, 4, 3)
+
+
+def write_whole(pixels: bytes, width: int, height: int, color_type: int, **options: bool) -> bytes:
+    png_writer = writer.PngWriter(width, height, color_type, **options)
+    return png_writer.header() + png_writer.add_rows(pixels) + png_writer.finish()
+
+
+@pytest.mark.parametrize(("color_type", "channels"), [(2, 3), (6, 4)])
+def test_every_encoding_takes_the_smallest_candidate(monkeypatch, color_type, channels):
+    """every_encoding (thumbnails): an image held back whole comes out as small as its best candidate."""
+    rng = random.Random(11)
+    width, height = 40, 30
+    gradient = bytes((x * 7 + y) % 256 for y in range(height) for x in range(width * channels))
+    noise = rng.randbytes(width * height * channels)
+    for pixels in (gradient, noise, bytes(width * height * channels)):
+        chosen = write_whole(pixels, width, height, color_type, every_encoding=True)
+        sizes = []
+        for encoding in (*writer.CHEAP_ENCODINGS, *writer.LZ77_ENCODINGS):
+            with monkeypatch.context() as patch:
+                patch.setattr(writer, "CHEAP_ENCODINGS", (encoding,))
+                patch.setattr(writer, "LZ77_ENCODINGS", (encoding,))
+                sizes.append(len(write_whole(pixels, width, height, color_type, every_encoding=True)))
+        assert len(chosen) == min(sizes)
+        assert planes(chosen)[1] == pixels
