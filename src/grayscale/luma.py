@@ -37,8 +37,8 @@ class Luma:
         if count == self._count:
             return self._constants
         keep = (1 << (8 * self._pixel_bytes * count)) - 1
-        low_byte, rounding = self._constants
-        return low_byte & keep, rounding & keep
+        low_bytes, roundings = self._constants
+        return low_bytes & keep, roundings & keep
 
     def __call__(self, pixels: bytes) -> bytes:
         """One luma byte per pixel of `pixels`.
