@@ -4,7 +4,7 @@ Average/Paeth rows go to wavefront.py. All work is charged to a WorkMeter and do
 units (sweeps pause, long rows are decoded a piece at a time), so the caller can yield between them.
 Imports only sibling modules."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from .budget import ROW_OVERHEAD_US, WorkMeter
 from .errors import InvalidImage
@@ -234,17 +234,22 @@ class ScanlineUnfilter:
         """Decode one Paeth row with sparse.decode_sparse_paeth into self._prev, charging the meter;
         yields empty lists between bounded units of work."""
         self.meter.spent += ROW_OVERHEAD_US
-        decoder = decode_sparse_paeth(raw, self._prev, self._bpp, PIECE_BUDGET_US)
+        decoder = self._sparse_decoder(raw)
         while True:
             try:
                 self.meter.spent += next(decoder)
             except StopIteration as done:
-                row, as_estimated = done.value
+                row: bytearray = done.value
                 break
             yield []
         self._prev, self._prev_int = bytes(row), None
+
+    def _sparse_decoder(self, raw: bytes) -> Generator[float, None, bytearray]:
+        """sparse.decode_sparse_paeth below self._prev; a row it misjudged turns it off for this sub-image."""
+        row, as_estimated = yield from decode_sparse_paeth(raw, self._prev, self._bpp, PIECE_BUDGET_US)
         if not as_estimated:
             self._sparse_paeth = False
+        return row
 
     def _sum_of_up_rows(self, entries: list[tuple[int, bytes]], start: int, end: int) -> bytes | None:
         """The bytewise sum (mod 256) of the Up rows entries[start:end], or None if it is zero."""
@@ -300,7 +305,7 @@ class ScanlineUnfilter:
         if filter_type == FILTER_PAETH and self._prev_is_zero():
             filter_type = FILTER_SUB  # with the row above all zero, b = c = 0 and Paeth picks a: Sub
         if self.long_rows and filter_type in NEEDS_WAVEFRONT:
-            yield from self._segmented_row(filter_type, raw, extra_us_per_byte)
+            yield from self._long_row(filter_type, raw, extra_us_per_byte)
             return
         cost = ROW_BYTE_COST[filter_type]
         piece = max(bpp, int(PIECE_BUDGET_US / max(cost + extra_us_per_byte, 0.005)) // bpp * bpp)
@@ -330,15 +335,27 @@ class ScanlineUnfilter:
             yield row, start, end
         self._prev, self._prev_int = (row if self.long_rows else bytes(row)), None
 
-    def _segmented_row(
+    def _long_row(
         self, filter_type: int, raw: bytes | bytearray | memoryview, extra_us_per_byte: float
     ) -> Iterator[tuple[bytes | bytearray, int, int]]:
-        """A long Average/Paeth row decoded as segments side by side (segments.decode_long_row):
-        empty pieces while it works, then the row in pieces sized for the caller's extra work."""
+        """A long Average/Paeth row, decoded as segments side by side (segments.decode_long_row), or
+        by sparse.py if it is a Paeth row whose estimate there is lower: mostly zero residuals, where
+        the segments' guesses fail whenever the row differs from the one above (a 6 KB 1,000,000 x 2
+        image of two flat rows cost 1.2 s of repairs, 0.08 s this way). Yields empty pieces while it
+        works, then the row in pieces sized for the caller's extra work."""
         bpp = self._bpp
         per_step, per_lane = SWEEP_STEP_COST[filter_type == FILTER_PAETH]
         lanes = min(WINDOW_LANES, self._row_bytes)
-        decoder = decode_long_row(filter_type, raw, self._prev, bpp, per_step + per_lane * lanes, PIECE_BUDGET_US)
+        step_us = per_step + per_lane * lanes
+        decoder: Generator[float, None, bytearray] | None = None
+        if filter_type == FILTER_PAETH and self._sparse_paeth:
+            data = bytes(raw)
+            if sparse_paeth_cost(data) < step_us * self._row_bytes / lanes:
+                self.meter.spent += ROW_OVERHEAD_US
+                decoder = self._sparse_decoder(data)
+            del data  # the decoder keeps what it needs; the segments read `raw`
+        if decoder is None:
+            decoder = decode_long_row(filter_type, raw, self._prev, bpp, step_us, PIECE_BUDGET_US)
         empty = bytearray()
         while True:
             try:

@@ -40,6 +40,7 @@ MAX_RESIDUAL_SHARE = 0.2
 # stops choosing this decoder for the image: crafted rows whose zero runs satisfy neither case cost
 # ~4x the byte loop here, and may not cost more than the estimate said.
 OVERRUN_FACTOR = 2.0
+CHANGES_WINDOW = 1 << 16
 
 
 def sparse_paeth_cost(raw: bytes | bytearray) -> float:
@@ -64,8 +65,8 @@ def decode_sparse_paeth(
     row = bytearray(raw)
     allowed = OVERRUN_FACTOR * sparse_paeth_cost(raw)
     piece = max(bpp, int(tick_us / BYTE_LOOP_US))  # bytes of the byte loop between two yields
-    total = spent = PASS_US_PER_BYTE * n
-    above_changes = b""  # built when first needed: byte k is nonzero where prev[k] != prev[k - bpp]
+    total = spent = ROW_US
+    changes_above = _ChangesAbove(prev, bpp)
     runs = _ZERO_RUN.finditer(raw)
     done = 0  # the bytes before this one are decoded
     while done < n and total <= allowed:
@@ -74,8 +75,9 @@ def decode_sparse_paeth(
         while done < start:  # the bytes up to the run, by the byte loop
             last = min(start, done + piece)
             unfilter_paeth_span(row, prev, bpp, done, last)
-            spent += BYTE_LOOP_US * (last - done)
-            total += BYTE_LOOP_US * (last - done)
+            cost = (BYTE_LOOP_US + PASS_US_PER_BYTE) * (last - done)
+            spent += cost
+            total += cost
             done = last
             if spent >= tick_us:
                 yield spent
@@ -83,27 +85,23 @@ def decode_sparse_paeth(
         while done < end and total <= allowed:  # the zero run, a step at a time
             left = done - bpp if done > bpp else 0  # left of the first pixel, row and row above are 0
             if row[left:done] == prev[left:done]:  # copy-up to the end of the run
-                row[done:end] = prev[done:end]
-                done = end
+                stop = end
+                row[done:stop] = prev[done:stop]
             elif done < bpp:  # the rest of the first pixel: a = c = 0, so the predictor is b
                 stop = min(end, bpp)
                 row[done:stop] = prev[done:stop]
-                done = stop
             else:
-                if not above_changes:
-                    value = int.from_bytes(prev, "little")
-                    above_changes = (value ^ (value << (8 * bpp))).to_bytes(n + bpp, "little")
-                change = _NONZERO.search(above_changes, done, end)
-                stop = change.start() if change else end
+                stop = changes_above.next_change(done, end)
                 if stop > done:  # repeat-left up to the next change in the row above
                     count = stop - done
                     row[done:stop] = (row[done - bpp : done] * (count // bpp + 1))[:count]
                 else:  # neither case holds here: one pixel's worth of bytes by the byte loop
                     stop = min(end, done + bpp)
                     unfilter_paeth_span(row, prev, bpp, done, stop)
-                done = stop
-            spent += RUN_US
-            total += RUN_US
+            cost = RUN_US + PASS_US_PER_BYTE * (stop - done)
+            spent += cost
+            total += cost
+            done = stop
             if spent >= tick_us:
                 yield spent
                 spent = 0.0
@@ -117,3 +115,31 @@ def decode_sparse_paeth(
             spent = 0.0
     yield spent
     return row, as_estimated
+
+
+class _ChangesAbove:
+    """Where the row above changes from one pixel to the next (prev[k] != prev[k - bpp], k >= bpp),
+    found a window of CHANGES_WINDOW bytes at a time: a long row (megabytes) never needs a copy of
+    itself, and each search is bounded."""
+
+    __slots__ = ("_bpp", "_changes", "_end", "_prev", "_start")
+
+    def __init__(self, prev: bytes | bytearray, bpp: int) -> None:
+        self._prev = prev
+        self._bpp = bpp
+        self._start = self._end = 0
+        self._changes = b""
+
+    def next_change(self, position: int, end: int) -> int:
+        """The first k in position..end-1 where the row above changes, else the end of the window
+        holding `position` or `end`, whichever comes first (the caller asks again from there).
+        position >= bpp."""
+        if not self._start <= position < self._end:
+            prev, bpp = self._prev, self._bpp
+            self._start, self._end = position, min(len(prev), position + CHANGES_WINDOW)
+            here = int.from_bytes(prev[self._start : self._end], "little")
+            left = int.from_bytes(prev[self._start - bpp : self._end - bpp], "little")
+            self._changes = (here ^ left).to_bytes(self._end - self._start, "little")
+        stop = min(end, self._end)
+        change = _NONZERO.search(self._changes, position - self._start, stop - self._start)
+        return change.start() + self._start if change else stop

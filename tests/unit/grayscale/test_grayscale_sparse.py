@@ -49,11 +49,17 @@ def flat_rows(draw: st.DrawFn) -> tuple[int, bytes, bytes]:
     return bpp, above, bytes(raw)
 
 
-@settings(max_examples=400, deadline=None)
+@pytest.mark.parametrize("window", [1, 7, sparse.CHANGES_WINDOW])
+@settings(max_examples=300, deadline=None)
 @given(case=flat_rows(), tick_us=st.sampled_from([0.001, 5.0, 1000.0]))
-def test_sparse_paeth_rows_match_reference(case, tick_us):
+def test_sparse_paeth_rows_match_reference(window, case, tick_us):
+    """Also with tiny windows for finding changes in the row above (a long row has many)."""
     bpp, above, raw = case
-    row, _, _ = run(raw, above, bpp, tick_us)
+    saved, sparse.CHANGES_WINDOW = sparse.CHANGES_WINDOW, window
+    try:
+        row, _, _ = run(raw, above, bpp, tick_us)
+    finally:
+        sparse.CHANGES_WINDOW = saved
     assert row == ref.unfilter_row(4, raw, above, bpp)
 
 
@@ -125,3 +131,32 @@ def test_zero_run_that_starts_inside_the_first_pixel(bpp):
     for tick_us in (0.001, 1000.0):
         row, _, _ = run(raw, above, bpp, tick_us)
         assert row == ref.unfilter_row(4, raw, above, bpp)
+
+
+def test_long_rows_take_the_runs_when_they_are_mostly_zero_and_the_segments_otherwise(monkeypatch):
+    """Rows too long for a window (over filters.LONG_ROW_BYTES): a flat Paeth row below a different
+    flat row (where the segments' guesses all fail) goes to sparse.py, a noisy one to the segments;
+    both exact."""
+    bpp, pixels = 3, filters.LONG_ROW_BYTES // 3 + 1000
+    segment_rows = []
+    real = filters.decode_long_row
+
+    def counting(*args):
+        segment_rows.append(1)
+        return (yield from real(*args))
+
+    monkeypatch.setattr(filters, "decode_long_row", counting)
+    rng = random.Random(5)
+    first = bytes([10, 20, 30]) * pixels
+    flat = bytes([10, 20, 31]) * pixels
+    noisy = rng.randbytes(bpp * pixels)
+    rows = [first, flat, noisy]
+    types = [0, 4, 4]
+    raws, prev = [], bytes(len(first))
+    for filter_type, row in zip(types, rows, strict=True):
+        raws.append(ref.filter_row(filter_type, row, prev, bpp))
+        prev = row
+    unfilter = ScanlineUnfilter(len(first), bpp)
+    got = [b"".join(unfilter.long_row_pieces(t, raw)) for t, raw in zip(types, raws, strict=True)]
+    assert got == rows
+    assert len(segment_rows) == 1  # the noisy row only
