@@ -15,6 +15,9 @@ INFLATE_US_PER_BYTE = 0.003  # zlib inflate, per output byte (and per input byte
 CRC_US_PER_BYTE = 0.0003
 CONVERT_US_PER_BYTE = 0.006  # gray/alpha planes from decoded samples, per decoded byte
 WRITE_US_PER_BYTE = 0.04  # output filter + deflate, per output pixel byte (worst case: noise)
+# The same with an LZ77 encoding on rows that are not flat (a palette photo; a thumbnail whose trial chose
+# LZ77): deflate at levels 3-7 searches for matches it rarely finds, measured 0.07-0.12 us/byte.
+LZ77_WRITE_US_PER_BYTE = 0.12
 ROW_OVERHEAD_US = 4.0  # the fixed cost of handling one scanline (push or row-by-row decode, strip, writer)
 
 

@@ -6,7 +6,7 @@ Imports only dataclasses and sibling modules."""
 import dataclasses
 from collections.abc import Callable, Iterator
 
-from .budget import CONVERT_US_PER_BYTE, WRITE_US_PER_BYTE, WorkMeter
+from .budget import CONVERT_US_PER_BYTE, WorkMeter
 from .deinterlace import Adam7Canvas
 from .errors import InvalidImage
 from .filters import ScanlineUnfilter
@@ -190,7 +190,7 @@ class ImageDecoder:
         per_pixel = self._decode_info.filter_bpp
         pixels_per_byte = 8 // self._decode_info.bit_depth if self._decode_info.bit_depth < 8 else 0
         out_per_byte = self._out_channels * (pixels_per_byte or 1 / per_pixel)
-        extra_us_per_byte = CONVERT_US_PER_BYTE + WRITE_US_PER_BYTE * out_per_byte
+        extra_us_per_byte = CONVERT_US_PER_BYTE + self.writer.us_per_byte * out_per_byte
         canvas_row: list[bytes | bytearray] = []
         pixels_done = 0
         for piece in self._unfilter.long_row_pieces(scanline[0], raw, extra_us_per_byte):
@@ -265,7 +265,7 @@ class ImageDecoder:
         pixels = self._interleaved(gray, alpha)
         if self._canvas is None:
             self._out.append(self.writer.add_rows(pixels))
-            self.meter.spent += WRITE_US_PER_BYTE * len(pixels)
+            self.meter.spent += self.writer.us_per_byte * len(pixels)
         else:
             self._place(pixels, rows)
 
@@ -301,7 +301,7 @@ class ImageDecoder:
                     for start in range(row_start, row_start + line, piece):
                         part = bytes(pixels[start : min(start + piece, row_start + line)])
                         self._out.append(self.writer.add_row_piece(part))
-                        self.meter.spent += WRITE_US_PER_BYTE * len(part)
+                        self.meter.spent += self.writer.us_per_byte * len(part)
                         if self.meter.due:
                             yield self.take_output()
             else:
@@ -309,7 +309,7 @@ class ImageDecoder:
                 for start in range(0, len(pixels), rows_per_piece * line):
                     part = bytes(pixels[start : start + rows_per_piece * line])
                     self._out.append(self.writer.add_rows(part))
-                    self.meter.spent += WRITE_US_PER_BYTE * len(part)
+                    self.meter.spent += self.writer.us_per_byte * len(part)
                     if self.meter.due:
                         yield self.take_output()
         self._out.append(self.writer.finish())

@@ -7,6 +7,7 @@ import struct
 import zlib
 from collections.abc import Callable
 
+from .budget import LZ77_WRITE_US_PER_BYTE, WRITE_US_PER_BYTE
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 from .header import CHANNELS, PNG_SIGNATURE
 from .swar import ByteLanes, paeth_lane_constants, paeth_predictor_lanes
@@ -230,6 +231,8 @@ class PngWriter:
         # Set once the trial has chosen: the output filter type and the compressor.
         self._filter_type = FILTER_NONE
         self._compressor: zlib._Compress | None = None
+        # What writing costs per pixel byte with the chosen encoding (budget.py), for the caller's meter.
+        self.us_per_byte = WRITE_US_PER_BYTE
         self._above: bytes | bytearray = bytes(self.line)
         self._row = bytearray()  # the long row being written, so far
         self._pending: list[bytes] = []
@@ -372,6 +375,8 @@ class PngWriter:
                 best = (size, filter_type, cost, strategy, level)
         assert best is not None
         _, self._filter_type, _, strategy, level = best
+        if strategy != zlib.Z_RLE and not self._flat:
+            self.us_per_byte = LZ77_WRITE_US_PER_BYTE
         if self._flat and (self._filter_type, strategy, level) not in [e[:3] for e in LZ77_ENCODINGS]:
             self._flat = False  # a run-length encoding won (every_encoding): keep its filter for every strip
         filtered = filtered_by_type[self._filter_type]

@@ -5,7 +5,7 @@ public Thumbnail / thumbnail / thumbnail_steps. Imports only sibling modules and
 from collections.abc import Iterator
 
 from grayscale import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_DIMENSION, DEFAULT_MAX_PIXELS, PngInfo
-from grayscale.budget import CONVERT_US_PER_BYTE, WRITE_US_PER_BYTE, WorkMeter
+from grayscale.budget import CONVERT_US_PER_BYTE, WorkMeter
 from grayscale.chunk_walk import Limits
 from grayscale.deinterlace import Adam7Canvas
 from grayscale.writer import PngWriter
@@ -148,7 +148,7 @@ class ThumbnailSink:
 
     def _write(self, pixels: bytes | bytearray) -> None:
         """Filter and compress whole output rows (keeping any IDAT chunks that are ready)."""
-        self.meter.spent += WRITE_US_PER_BYTE * len(pixels)
+        self.meter.spent += self._writer.us_per_byte * len(pixels)
         self._pieces.append(self._writer.add_rows(pixels))
 
     def take_output(self) -> bytes:

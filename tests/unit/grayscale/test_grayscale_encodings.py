@@ -137,3 +137,18 @@ def test_every_encoding_takes_the_smallest_candidate(monkeypatch, color_type, ch
                 sizes.append(len(write_whole(pixels, width, height, color_type, every_encoding=True)))
         assert len(chosen) == min(sizes)
         assert planes(chosen)[1] == pixels
+
+
+def test_the_writer_reports_what_writing_costs_with_the_encoding_it_chose():
+    """A caller's work meter charges writer.us_per_byte per pixel byte: run-length coding is cheap
+    whatever the data, LZ77 on rows that are not flat (a palette photo) is not."""
+    from grayscale.budget import LZ77_WRITE_US_PER_BYTE, WRITE_US_PER_BYTE
+
+    rng = random.Random(3)
+    width, height = 256, 256
+    noisy = rng.randbytes(width * height)
+    for repetitive, expected in ((False, WRITE_US_PER_BYTE), (True, LZ77_WRITE_US_PER_BYTE)):
+        png_writer = writer.PngWriter(width, height, 0, repetitive=repetitive)
+        assert png_writer.us_per_byte == WRITE_US_PER_BYTE  # nothing chosen yet
+        png_writer.add_rows(noisy)
+        assert png_writer.us_per_byte == expected
