@@ -177,23 +177,27 @@ class RowDecoder:
                 )
                 decoded = unfilter.push(band[start], raw)
                 if decoded:
-                    self._add_rows(decoded)
+                    yield from self._add_rows(decoded)
                 self._rows_left -= 1
                 if unfilter.window_full or not self._rows_left:
                     for decoded in unfilter.flush():
-                        self._add_rows(decoded)
+                        yield from self._add_rows(decoded)
                         if meter.due:
                             yield None
                 if meter.due:
                     yield None
 
-    def _add_rows(self, rows: list[bytes]) -> None:
+    def _add_rows(self, rows: list[bytes]) -> Iterator[None]:
+        """Collect decoded rows into strips for the sink; yields whenever the meter is due after a
+        strip, as a window can hand over hundreds of rows at once."""
         for row in rows:
             self._strip.append(row)
             self._strip_bytes += len(row)
             self._pass_row += 1
             if self._strip_bytes >= STRIP_BYTES:
                 self._hand_over_strip()
+                if self.meter.due:
+                    yield None
 
     def _hand_over_strip(self) -> None:
         if self._strip:

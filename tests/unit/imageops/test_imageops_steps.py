@@ -55,8 +55,16 @@ def many_text_chunks() -> bytes:
     return encode(list(rng.randbytes(64 * 64 * 3)), 64, 64, 2, after=texts)
 
 
+def paeth_window() -> bytes:
+    """1500 x 600 RGB, every row Paeth with random residuals: the decoder sweeps them in windows of
+    hundreds of rows, each handed over at once (tens of strips for the sink)."""
+    rng = random.Random(5)
+    return png_of(1500, 600, 2, b"".join(b"\x04" + rng.randbytes(4500) for _ in range(600)))
+
+
 PATHOLOGICAL = {
     "paeth_wide": paeth_wide,
+    "paeth_window": paeth_window,
     "tall_narrow": tall_narrow,
     "zeros_inflating": zeros_inflating,
     "adam7_photo_like": adam7_photo_like,
