@@ -11,7 +11,7 @@ from .errors import InvalidImage
 from .filter_types import FILTER_AVERAGE, FILTER_NONE, FILTER_PAETH, FILTER_SUB, FILTER_UP
 from .narrow import unfilter_narrow_rows
 from .segments import decode_long_row
-from .sparse import decode_sparse_paeth, sparse_paeth_cost
+from .sparse import CHANGES_WINDOW, ESTIMATE_US_PER_BYTE, ROW_US, decode_sparse_paeth, sparse_paeth_cost
 from .swar import ByteLanes
 from .wavefront import sweep_window_bytes, sweep_window_paeth, unfilter_average_span, unfilter_paeth_span
 
@@ -146,10 +146,14 @@ class ScanlineUnfilter:
                 filter_type, raw = FILTER_NONE, value.to_bytes(self._row_bytes, "little")
             lane_types.append(filter_type)
             lane_raws.append(raw)
-        lane_costs, sparse_lanes = self._row_by_row_costs(lane_types, lane_raws)
+        dense_costs = [ROW_BYTE_COST[t] * self._row_bytes for t in lane_types]
+        sparse_lanes = yield from self._sparse_estimates(lane_types, lane_raws, dense_costs)
+        lane_costs = [sparse_lanes.get(lane, cost) for lane, cost in enumerate(dense_costs)]
         has_up_rows = len(lane_entries) < len(entries)
         next_entry = 0  # entries before this one have been decoded and handed out
-        for start, end, sweep in self._plan_segments(lane_types, lane_costs):
+        plan = self._plan_segments(lane_types, lane_costs)
+        while plan:
+            start, end, sweep = plan.pop(0)
             if sweep:
                 has_paeth = FILTER_PAETH in lane_types[start:end]
                 types, raws = lane_types[start:end], lane_raws[start:end]
@@ -208,33 +212,42 @@ class ScanlineUnfilter:
                     if filter_type == FILTER_NONE:  # a None row, or a Sub row decoded above
                         self._prev, self._prev_int = raw, None
                     elif lane in sparse_lanes and self._sparse_paeth:
-                        yield from self._sparse_paeth_row(raw)
+                        yield from self._sparse_paeth_row(raw, sparse_lanes[lane])
                     else:
                         for _ in self._row_pieces(filter_type, raw):
                             yield []
                     yield [self._prev_row()]
                     next_entry = lane_entries[lane] + 1
+                    if lane in sparse_lanes and not self._sparse_paeth and lane + 1 < len(lane_types):
+                        # That row cost far more than estimated: plan the rest of the window again
+                        # without sparse rows (they are swept, not left to the byte loop).
+                        rest = lane + 1
+                        replanned = self._plan_segments(lane_types[rest:], dense_costs[rest:])
+                        plan = [(rest + first, rest + last, swept) for first, last, swept in replanned]
+                        break
         yield self._up_rows(entries, next_entry, len(entries))
 
-    def _row_by_row_costs(self, types: list[int], raws: list[bytes]) -> tuple[list[float], set[int]]:
-        """The estimated cost of decoding each lane on its own, and the lanes (Paeth rows) that
-        sparse.py decodes for less than the byte loop."""
-        dense = [ROW_BYTE_COST[t] * self._row_bytes for t in types]
-        sparse_lanes: set[int] = set()
+    def _sparse_estimates(
+        self, types: list[int], raws: list[bytes], dense_costs: list[float]
+    ) -> Generator[list[bytes], None, dict[int, float]]:
+        """The lanes (Paeth rows) that sparse.py decodes for less than the byte loop, with its estimate
+        of each; charges the meter for estimating and yields an empty list after each row."""
+        estimates: dict[int, float] = {}
         if self._sparse_paeth:
             for lane, filter_type in enumerate(types):
                 if filter_type == FILTER_PAETH:
+                    self.meter.spent += ESTIMATE_US_PER_BYTE * self._row_bytes
                     cost = sparse_paeth_cost(raws[lane])
-                    if cost < dense[lane]:
-                        dense[lane] = cost
-                        sparse_lanes.add(lane)
-        return dense, sparse_lanes
+                    if cost < dense_costs[lane]:
+                        estimates[lane] = cost
+                    yield []
+        return estimates
 
-    def _sparse_paeth_row(self, raw: bytes) -> Iterator[list[bytes]]:
+    def _sparse_paeth_row(self, raw: bytes, estimate_us: float) -> Iterator[list[bytes]]:
         """Decode one Paeth row with sparse.decode_sparse_paeth into self._prev, charging the meter;
         yields empty lists between bounded units of work."""
         self.meter.spent += ROW_OVERHEAD_US
-        decoder = self._sparse_decoder(raw)
+        decoder = self._sparse_decoder(raw, estimate_us)
         while True:
             try:
                 self.meter.spent += next(decoder)
@@ -244,10 +257,13 @@ class ScanlineUnfilter:
             yield []
         self._prev, self._prev_int = bytes(row), None
 
-    def _sparse_decoder(self, raw: bytes) -> Generator[float, None, bytearray]:
+    def _sparse_decoder(
+        self, raw: bytes | bytearray | memoryview, estimate_us: float
+    ) -> Generator[float, None, bytearray]:
         """sparse.decode_sparse_paeth below self._prev; a row it misjudged turns it off for this sub-image."""
-        row, as_estimated = yield from decode_sparse_paeth(raw, self._prev, self._bpp, PIECE_BUDGET_US)
-        if not as_estimated:
+        decoder = decode_sparse_paeth(raw, self._prev, self._bpp, PIECE_BUDGET_US, estimate_us)
+        row, within_estimate = yield from decoder
+        if not within_estimate:
             self._sparse_paeth = False
         return row
 
@@ -347,16 +363,20 @@ class ScanlineUnfilter:
         per_step, per_lane = SWEEP_STEP_COST[filter_type == FILTER_PAETH]
         lanes = min(WINDOW_LANES, self._row_bytes)
         step_us = per_step + per_lane * lanes
+        empty = bytearray()
         decoder: Generator[float, None, bytearray] | None = None
         if filter_type == FILTER_PAETH and self._sparse_paeth:
-            data = bytes(raw)
-            if sparse_paeth_cost(data) < step_us * self._row_bytes / lanes:
+            estimate_us = ROW_US
+            for first in range(0, self._row_bytes, CHANGES_WINDOW):  # a window at a time: bounded units
+                window = bytes(raw[first : first + CHANGES_WINDOW])
+                self.meter.spent += ESTIMATE_US_PER_BYTE * len(window)
+                estimate_us += sparse_paeth_cost(window) - ROW_US
+                yield empty, 0, 0
+            if estimate_us < step_us * self._row_bytes / lanes:
                 self.meter.spent += ROW_OVERHEAD_US
-                decoder = self._sparse_decoder(data)
-            del data  # the decoder keeps what it needs; the segments read `raw`
+                decoder = self._sparse_decoder(raw, estimate_us)
         if decoder is None:
             decoder = decode_long_row(filter_type, raw, self._prev, bpp, step_us, PIECE_BUDGET_US)
-        empty = bytearray()
         while True:
             try:
                 self.meter.spent += next(decoder)

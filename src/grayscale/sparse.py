@@ -25,87 +25,99 @@ _ZERO_RUN = re.compile(b"\\x00{%d,}" % MIN_ZERO_RUN)
 _NONZERO = re.compile(b"[^\\x00]")
 
 # Estimated costs in microseconds (CPython 3.13, x86-64), as in budget.py. The estimate of a row is
-# PASS_US_PER_BYTE * bytes + US_PER_RESIDUAL_BYTE * residual bytes + US_PER_RUN * zero runs +
-# ROW_US, fitted over the 2,877 Paeth rows of the benchmark's pnmtopng charts, screenshots and icons
-# (median estimate / actual 1.0; 90% of rows within 0.6-1.7x).
+# ROW_US + PASS_US_PER_BYTE * bytes + US_PER_LOOPED_BYTE * bytes outside the zero runs (the byte
+# loop's share) + US_PER_RUN * zero runs, fitted over the Paeth rows of the benchmark's pnmtopng
+# charts, screenshots and icons. It is charged the same way as the decoder goes, so a row can only
+# exceed it through its runs (steps where neither case holds).
 PASS_US_PER_BYTE = 0.006  # the C passes over a row: finding runs, comparing and copying
-US_PER_RESIDUAL_BYTE = 0.26  # the byte loop over residuals and the short zero runs between them
-US_PER_RUN = 4.4  # dispatching a zero run, and the repeat-left steps and stray pixels inside it
-ROW_US = 35.0
-BYTE_LOOP_US = 0.4  # one byte decoded by unfilter_paeth_span
-RUN_US = 1.0  # one step inside a zero run (a comparison, a regex search, a copy)
+US_PER_LOOPED_BYTE = BYTE_LOOP_US = 0.4  # one byte decoded by unfilter_paeth_span
+US_PER_RUN = 4.0  # dispatching a zero run, and the repeat-left steps and stray pixels inside it
+ROW_US = 20.0
+RUN_US = 1.0  # one step inside a zero run (a comparison, a regex search, a copy), plus its bytes
+ESTIMATE_US_PER_BYTE = 0.01  # what sparse_paeth_cost itself costs, at most (the caller charges it)
 # Above this share of residual bytes, a row is not worth counting its runs: the sweep is cheaper.
 MAX_RESIDUAL_SHARE = 0.2
 # A row that costs more than this multiple of its estimate is finished byte by byte, and the caller
-# stops choosing this decoder for the image: crafted rows whose zero runs satisfy neither case cost
-# ~4x the byte loop here, and may not cost more than the estimate said.
+# stops choosing this decoder for the image: a crafted row whose zero runs satisfy neither case
+# costs a run step per pixel, which the estimate does not foresee.
 OVERRUN_FACTOR = 2.0
+# No single C operation of the decoder (a run search, a copy, a search of the row above) covers
+# more than this many bytes, so that no unit of work is long, even in a row of megabytes.
 CHANGES_WINDOW = 1 << 16
 
 
-def sparse_paeth_cost(raw: bytes | bytearray) -> float:
-    """Estimated cost in microseconds of decode_sparse_paeth on this filtered row."""
+def sparse_paeth_cost(raw: bytes) -> float:
+    """Estimated cost in microseconds of decode_sparse_paeth on this filtered row (computing it costs
+    ESTIMATE_US_PER_BYTE per byte)."""
     n = len(raw)
     residual_bytes = n - raw.count(0)
-    cost = ROW_US + PASS_US_PER_BYTE * n + US_PER_RESIDUAL_BYTE * residual_bytes
-    if residual_bytes > MAX_RESIDUAL_SHARE * n:
-        return cost + US_PER_RUN * residual_bytes  # as many runs as it could have: never chosen
-    return cost + US_PER_RUN * len(_ZERO_RUN.findall(raw))
+    if residual_bytes > MAX_RESIDUAL_SHARE * n:  # as if all of it went through the byte loop: never chosen
+        return ROW_US + (PASS_US_PER_BYTE + US_PER_LOOPED_BYTE) * n
+    outside, runs = _ZERO_RUN.subn(b"", raw)
+    return ROW_US + PASS_US_PER_BYTE * n + US_PER_LOOPED_BYTE * len(outside) + US_PER_RUN * runs
 
 
 def decode_sparse_paeth(
-    raw: bytes, prev: bytes | bytearray, bpp: int, tick_us: float
+    raw: bytes | bytearray | memoryview, prev: bytes | bytearray, bpp: int, tick_us: float, estimate_us: float
 ) -> Generator[float, None, tuple[bytearray, bool]]:
-    """Decode the filtered Paeth row `raw` below `prev`. Yields the estimated cost of every ~tick_us of
-    work; returns the decoded row, and False if it cost more than OVERRUN_FACTOR times its estimate
-    (the rest of it is then decoded byte by byte).
+    """Decode the filtered Paeth row `raw` below `prev`, whose sparse_paeth_cost is `estimate_us`.
+    Yields the cost of every ~tick_us of work; returns the decoded row and whether it kept within
+    OVERRUN_FACTOR times the estimate (if not, it stopped where it passed that and decoded the rest
+    byte by byte).
     Reference twin: grayscale_reference.unfilter_row(4, ...) (test_sparse_paeth_rows_match_reference).
     Justified by benchmark rows pnmtopng-chart-* and pnmtopng-screenshot-* (Paeth rows ~1-5% residuals)."""
     n = len(raw)
     row = bytearray(raw)
-    allowed = OVERRUN_FACTOR * sparse_paeth_cost(raw)
+    allowed = OVERRUN_FACTOR * estimate_us
     piece = max(bpp, int(tick_us / BYTE_LOOP_US))  # bytes of the byte loop between two yields
     total = spent = ROW_US
     changes_above = _ChangesAbove(prev, bpp)
-    runs = _ZERO_RUN.finditer(raw)
     done = 0  # the bytes before this one are decoded
     while done < n and total <= allowed:
-        match = next(runs, None)
-        start, end = match.span() if match else (n, n)
-        while done < start:  # the bytes up to the run, by the byte loop
+        window_end = min(n, done + CHANGES_WINDOW)
+        match = _ZERO_RUN.search(raw, done, window_end)
+        start, end = match.span() if match else (window_end, window_end)
+        spent += PASS_US_PER_BYTE * (start - done)
+        total += PASS_US_PER_BYTE * (start - done)
+        while done < start and total <= allowed:  # the bytes up to the run, by the byte loop
             last = min(start, done + piece)
             unfilter_paeth_span(row, prev, bpp, done, last)
-            cost = (BYTE_LOOP_US + PASS_US_PER_BYTE) * (last - done)
-            spent += cost
-            total += cost
+            spent += BYTE_LOOP_US * (last - done)
+            total += BYTE_LOOP_US * (last - done)
             done = last
             if spent >= tick_us:
                 yield spent
                 spent = 0.0
         while done < end and total <= allowed:  # the zero run, a step at a time
-            left = done - bpp if done > bpp else 0  # left of the first pixel, row and row above are 0
-            if row[left:done] == prev[left:done]:  # copy-up to the end of the run
-                stop = end
+            # Copy-up needs a = c for a whole pixel: the bytes of the pixel to the left equal those
+            # above them. Left of the first pixel both rows count as 0, so there the bytes of the
+            # first pixel decoded so far are compared (its other bytes have a = c = 0).
+            left = done - bpp if done > bpp else 0
+            if row[left:done] == prev[left:done]:  # copy-up (a = c holds again after the copy)
+                stop = min(end, done + CHANGES_WINDOW)
                 row[done:stop] = prev[done:stop]
+                cost = RUN_US + PASS_US_PER_BYTE * (stop - done)
             elif done < bpp:  # the rest of the first pixel: a = c = 0, so the predictor is b
                 stop = min(end, bpp)
                 row[done:stop] = prev[done:stop]
+                cost = RUN_US
             else:
                 stop = changes_above.next_change(done, end)
                 if stop > done:  # repeat-left up to the next change in the row above
                     count = stop - done
                     row[done:stop] = (row[done - bpp : done] * (count // bpp + 1))[:count]
+                    cost = RUN_US + PASS_US_PER_BYTE * count
                 else:  # neither case holds here: one pixel's worth of bytes by the byte loop
                     stop = min(end, done + bpp)
                     unfilter_paeth_span(row, prev, bpp, done, stop)
-            cost = RUN_US + PASS_US_PER_BYTE * (stop - done)
+                    cost = RUN_US + BYTE_LOOP_US * (stop - done)
             spent += cost
             total += cost
             done = stop
             if spent >= tick_us:
                 yield spent
                 spent = 0.0
-    as_estimated = done == n
+    within_estimate = done == n
     for first in range(done, n, piece):  # what is left of a misjudged row
         last = min(n, first + piece)
         unfilter_paeth_span(row, prev, bpp, first, last)
@@ -114,7 +126,7 @@ def decode_sparse_paeth(
             yield spent
             spent = 0.0
     yield spent
-    return row, as_estimated
+    return row, within_estimate
 
 
 class _ChangesAbove:

@@ -16,14 +16,14 @@ from grayscale.sparse import decode_sparse_paeth, sparse_paeth_cost
 
 def run(raw: bytes, prev: bytes, bpp: int, tick_us: float) -> tuple[bytes, bool, list[float]]:
     """decode_sparse_paeth to its end: (row, as estimated, the costs it yielded)."""
-    decoder = decode_sparse_paeth(raw, prev, bpp, tick_us)
+    decoder = decode_sparse_paeth(raw, prev, bpp, tick_us, sparse_paeth_cost(raw))
     costs = []
     while True:
         try:
             costs.append(next(decoder))
         except StopIteration as done:
-            row, as_estimated = done.value
-            return bytes(row), as_estimated, costs
+            row, within_estimate = done.value
+            return bytes(row), within_estimate, costs
 
 
 @st.composite
@@ -86,9 +86,9 @@ def adversarial_row(bpp: int, pixels: int) -> tuple[bytes, bytes]:
 def test_misjudged_row_gives_up_and_stays_bounded(bpp):
     above, raw = adversarial_row(bpp, 4000)
     assert sparse_paeth_cost(raw) < 0.4 * len(raw)  # it looks cheap
-    row, as_estimated, costs = run(raw, above, bpp, 1000.0)
+    row, within_estimate, costs = run(raw, above, bpp, 1000.0)
     assert row == ref.unfilter_row(4, raw, above, bpp)
-    assert not as_estimated
+    assert not within_estimate
     # No unit of work is charged above a tick plus one piece of the byte loop.
     assert max(costs) <= 1000.0 + sparse.BYTE_LOOP_US * (1000.0 / sparse.BYTE_LOOP_US + bpp) + sparse.RUN_US
     # What it charged covers what it did: at least the byte loop over the part it gave up on.
@@ -160,3 +160,60 @@ def test_long_rows_take_the_runs_when_they_are_mostly_zero_and_the_segments_othe
     got = [b"".join(unfilter.long_row_pieces(t, raw)) for t, raw in zip(types, raws, strict=True)]
     assert got == rows
     assert len(segment_rows) == 1  # the noisy row only
+
+
+@pytest.mark.parametrize("gap", [1, 3, 7])
+def test_rows_without_long_zero_runs_are_estimated_as_the_byte_loop(gap):
+    """Residuals every few bytes, no run long enough to skip: everything goes through the byte loop,
+    and the estimate says so (an estimate by residual bytes alone let such rows cost 10x their
+    estimate without tripping the guard)."""
+    bpp = 3
+    raw = (bytes(gap) + b"\x01") * (60_000 // (gap + 1))
+    above = random.Random(gap).randbytes(len(raw))
+    row, within_estimate, costs = run(raw, above, bpp, 1000.0)
+    assert row == ref.unfilter_row(4, raw, above, bpp)
+    assert within_estimate
+    assert sum(costs) <= sparse_paeth_cost(raw) + sparse.BYTE_LOOP_US * bpp
+    assert sparse_paeth_cost(raw) >= filters.ROW_BYTE_COST[4] * len(raw)  # never chosen over the byte loop
+
+
+def test_no_unit_of_work_covers_more_than_a_window_in_a_long_flat_row():
+    """A flat row of megabytes (copy-up all along, then repeat-left under a flat row above): the
+    copies and searches go a window at a time, each charged, so no yield is far apart."""
+    bpp, pixels = 4, 600_000
+    above = bytes([9, 8, 7, 6]) * pixels
+    for raw in (bytes(bpp * pixels), b"\x05" + bytes(bpp * pixels - 1)):
+        row, within_estimate, costs = run(raw, above, bpp, 1000.0)
+        assert row == ref.unfilter_row(4, raw, above, bpp)
+        assert within_estimate
+        assert sum(costs) >= sparse.PASS_US_PER_BYTE * len(raw)  # what it did is charged
+        assert max(costs) <= 1000.0 + sparse.RUN_US + sparse.PASS_US_PER_BYTE * sparse.CHANGES_WINDOW
+
+
+def test_after_a_misjudged_row_the_rest_of_the_window_is_swept(monkeypatch):
+    """The rows planned for sparse.py after a row that overran are planned again and swept (not left
+    to the byte loop), and every row is exact."""
+    bpp, pixels = 3, 2000
+    above, bad = adversarial_row(bpp, pixels)
+    flat = b"\x01" + bytes(bpp * pixels - 1)  # one residual, then zeros: planned for sparse.py
+    sweeps = []
+    real = filters.sweep_window_paeth
+
+    def counting(*args):
+        sweeps.append(len(args[0]))
+        return (yield from real(*args))
+
+    monkeypatch.setattr(filters, "sweep_window_paeth", counting)
+    types = [0, 4] + [4, 1] * 30
+    raws = [above, bad] + [flat, b"\x02" * (bpp * pixels)] * 30
+    unfilter = ScanlineUnfilter(len(above), bpp)
+    got = []
+    for filter_type, data in zip(types, raws, strict=True):
+        got += unfilter.push(filter_type, data)
+    got += [row for rows in unfilter.flush() for row in rows]
+    expected, prev = [], bytes(len(above))
+    for filter_type, data in zip(types, raws, strict=True):
+        prev = ref.unfilter_row(filter_type, data, prev, bpp)
+        expected.append(prev)
+    assert got == expected
+    assert sweeps and sum(sweeps) >= 55  # the 60 rows after the bad one, swept in one or more windows
