@@ -44,6 +44,20 @@ NARROW_ROW_BYTES = 16
 NARROW_US_PER_BYTE = 0.35  # the loop's cost per byte, Paeth rows (the dearest)
 
 
+def _charged[Result, Pause](
+    work: Generator[float, None, Result], meter: WorkMeter, pause: Pause
+) -> Generator[Pause, None, Result]:
+    """Run `work` (a generator that yields the cost of each bounded unit it does) to its end, adding
+    each cost to `meter` and yielding `pause` after each unit; returns what `work` returns."""
+    while True:
+        try:
+            meter.spent += next(work)
+        except StopIteration as done:
+            result: Result = done.value
+            return result
+        yield pause
+
+
 class ScanlineUnfilter:
     """Decodes the scanlines of one sub-image in order. Short None/Sub/Up rows are decoded at once by
     `push`; from the first Average/Paeth row on, rows are collected into a window that `flush`
@@ -186,13 +200,7 @@ class ScanlineUnfilter:
                     if has_paeth
                     else sweep_window_bytes(types, raws, prev, self._bpp, step_us, PIECE_BUDGET_US)
                 )
-                while True:
-                    try:
-                        meter.spent += next(sweeper)
-                    except StopIteration as done:
-                        decoded: list[bytes] = done.value
-                        break
-                    yield []
+                decoded = yield from _charged(sweeper, meter, [])
                 if fold:
                     rows: list[bytes] = []
                     for lane, row in zip(range(start, end), decoded, strict=True):
@@ -247,14 +255,7 @@ class ScanlineUnfilter:
         """Decode one Paeth row with sparse.decode_sparse_paeth into self._prev, charging the meter;
         yields empty lists between bounded units of work."""
         self.meter.spent += ROW_OVERHEAD_US
-        decoder = self._sparse_decoder(raw, estimate_us)
-        while True:
-            try:
-                self.meter.spent += next(decoder)
-            except StopIteration as done:
-                row: bytearray = done.value
-                break
-            yield []
+        row = yield from _charged(self._sparse_decoder(raw, estimate_us), self.meter, [])
         self._prev, self._prev_int = bytes(row), None
 
     def _sparse_decoder(
@@ -377,13 +378,7 @@ class ScanlineUnfilter:
                 decoder = self._sparse_decoder(raw, estimate_us)
         if decoder is None:
             decoder = decode_long_row(filter_type, raw, self._prev, bpp, step_us, PIECE_BUDGET_US)
-        while True:
-            try:
-                self.meter.spent += next(decoder)
-            except StopIteration as done:
-                row: bytearray = done.value
-                break
-            yield empty, 0, 0
+        row = yield from _charged(decoder, self.meter, (empty, 0, 0))
         self._prev, self._prev_int = row, None
         piece = max(bpp, int(PIECE_BUDGET_US / max(extra_us_per_byte, 0.005)) // bpp * bpp)
         for start in range(0, self._row_bytes, piece):

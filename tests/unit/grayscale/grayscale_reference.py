@@ -43,6 +43,15 @@ def unfilter_row(filter_type: int, raw: bytes, prev: bytes, bpp: int) -> bytes:
     return bytes(row)
 
 
+def unfilter_rows(types: list[int], raws: list[bytes], prev: bytes, bpp: int) -> list[bytes]:
+    """unfilter_row over consecutive scanlines, starting below `prev`."""
+    rows, above = [], prev
+    for filter_type, raw in zip(types, raws, strict=True):
+        above = unfilter_row(filter_type, raw, above, bpp)
+        rows.append(above)
+    return rows
+
+
 def filter_row(filter_type: int, row: bytes, prev: bytes, bpp: int) -> bytes:
     """Spec 9.2 filtering of one scanline (the inverse of unfilter_row)."""
     out = bytearray(len(row))

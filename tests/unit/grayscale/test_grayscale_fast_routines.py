@@ -6,6 +6,7 @@ import grayscale_reference as ref
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unfilter_driver import unfilter_all
 
 from grayscale import filters
 from grayscale.deinterlace import Adam7Canvas
@@ -72,16 +73,6 @@ def test_unfilter_each_type_matches_reference(length, bpp):
         assert got == expected, f"filter type {filter_type}"
 
 
-def unfilter_all(unfilter, types, raws):
-    """Push rows and flush windows the way the decoder does."""
-    got = []
-    for filter_type, raw in zip(types, raws, strict=True):
-        got += unfilter.push(filter_type, raw)
-        if unfilter.window_full:
-            got += [row for rows in unfilter.flush() for row in rows]
-    return got + [row for rows in unfilter.flush() for row in rows]
-
-
 @pytest.mark.parametrize("length,bpp", [(1, 1), (7, 1), (300, 3), (1000, 4), (999, 3), (240, 8)])
 @pytest.mark.parametrize("piece_budget", [0.001, 3.0, 1000.0])
 def test_long_rows_decoded_in_pieces_match_reference(monkeypatch, length, bpp, piece_budget):
@@ -93,7 +84,7 @@ def test_long_rows_decoded_in_pieces_match_reference(monkeypatch, length, bpp, p
         raws = [rng.choice(rows_for(length, rng)) for _ in types]
         unfilter = ScanlineUnfilter(length, bpp)
         got = [b"".join(unfilter.long_row_pieces(t, raw)) for t, raw in zip(types, raws, strict=True)]
-        assert got == reference_rows(types, raws, bytes(length), bpp)
+        assert got == ref.unfilter_rows(types, raws, bytes(length), bpp)
 
 
 @pytest.mark.parametrize("length", [3, 6, 12, 48, 3000])
@@ -105,7 +96,7 @@ def test_unfilter_mixed_types_matches_reference(length):
             types = [rng.choice(weights) for _ in range(60 if length < 1000 else 12)]
             raws = [rng.randbytes(length) for _ in types]
             got = unfilter_all(ScanlineUnfilter(length, bpp), types, raws)
-            assert got == reference_rows(types, raws, bytes(length), bpp)
+            assert got == ref.unfilter_rows(types, raws, bytes(length), bpp)
 
 
 WINDOW_SHAPES = [(1, 1, 1), (2, 6, 3), (5, 4, 4), (17, 30, 3), (40, 16, 8), (3, 200, 2), (60, 9, 1)]
@@ -117,14 +108,6 @@ WINDOW_TYPE_MIXES = {
 }
 
 
-def reference_rows(types, raws, prev, bpp):
-    rows, above = [], prev
-    for filter_type, raw in zip(types, raws, strict=True):
-        above = ref.unfilter_row(filter_type, raw, above, bpp)
-        rows.append(above)
-    return rows
-
-
 @pytest.mark.parametrize("mix", sorted(WINDOW_TYPE_MIXES))
 @pytest.mark.parametrize("rows,length,bpp", WINDOW_SHAPES)
 def test_wavefront_windows_match_reference(mix, rows, length, bpp):
@@ -132,7 +115,7 @@ def test_wavefront_windows_match_reference(mix, rows, length, bpp):
     for prev in (bytes(length), rng.randbytes(length), b"\xff" * length):
         raws = rows_for(length, rng)[:rows] if rows <= 8 else [rng.randbytes(length) for _ in range(rows)]
         types = [rng.choice(WINDOW_TYPE_MIXES[mix]) for _ in raws]
-        expected = reference_rows(types, raws, prev, bpp)
+        expected = ref.unfilter_rows(types, raws, prev, bpp)
         if 4 not in types:  # the byte-lane sweep handles every type but Paeth
             assert unfilter_window_bytes(types, raws, prev, bpp) == expected
         assert unfilter_window_paeth(types, raws, prev, bpp) == expected
@@ -164,7 +147,7 @@ def test_sweeps_with_up_deltas_in_chunks_match_reference(monkeypatch, chunk_byte
             deltas.append(delta if any(delta) else None)
             all_types += [2] * len(ups) + [filter_type]
             all_raws += [*ups, raw]
-        decoded_all = reference_rows(all_types, all_raws, prev, bpp)
+        decoded_all = ref.unfilter_rows(all_types, all_raws, prev, bpp)
         expected = [decoded_all[i] for i in lane_positions(all_types)]
         assert unfilter_window_paeth(types, raws, prev, bpp, deltas) == expected
 
@@ -319,7 +302,7 @@ def test_unfilter_decision_paths_match_reference(decision, data):
         got = unfilter_all(ScanlineUnfilter(length, bpp), types, raws)
     finally:
         filters.ROW_BYTE_COST, filters.sparse_paeth_cost = saved
-    assert got == reference_rows(types, raws, bytes(length), bpp)
+    assert got == ref.unfilter_rows(types, raws, bytes(length), bpp)
 
 
 def test_paeth_predictor_lanes_all_16_million_neighbourhoods():
@@ -351,7 +334,7 @@ def test_narrow_rows_match_reference(row_bytes, bpp):
         types = [rng.randrange(5) for _ in range(40)] + list(range(5))
         raws = [rng.choice(rows_for(row_bytes, rng)) for _ in types]
         band = b"".join(bytes([t]) + raw for t, raw in zip(types, raws, strict=True))
-        expected = b"".join(reference_rows(types, raws, prev, bpp))
+        expected = b"".join(ref.unfilter_rows(types, raws, prev, bpp))
         assert unfilter_narrow_rows(band, len(types), row_bytes, bpp, prev) == expected
 
 

@@ -8,6 +8,7 @@ import grayscale_reference as ref
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unfilter_driver import unfilter_all
 
 from grayscale import filters, sparse
 from grayscale.filters import ScanlineUnfilter
@@ -24,6 +25,19 @@ def run(raw: bytes, prev: bytes, bpp: int, tick_us: float) -> tuple[bytes, bool,
         except StopIteration as done:
             row, within_estimate = done.value
             return bytes(row), within_estimate, costs
+
+
+def count_calls(monkeypatch, name: str) -> list[tuple]:
+    """Replace generator function filters.<name> by one that records each call's arguments."""
+    calls: list[tuple] = []
+    real = getattr(filters, name)
+
+    def counting(*args):
+        calls.append(args)
+        return (yield from real(*args))
+
+    monkeypatch.setattr(filters, name, counting)
+    return calls
 
 
 @st.composite
@@ -99,26 +113,11 @@ def test_scanline_unfilter_stops_choosing_sparse_after_a_misjudged_row(monkeypat
     """After one row cost more than estimated, later Paeth rows of the sub-image are swept."""
     bpp, pixels = 3, 4000
     above, raw = adversarial_row(bpp, pixels)
-    calls = []
-    real = filters.decode_sparse_paeth
-
-    def counting(*args):
-        calls.append(1)
-        return (yield from real(*args))
-
-    monkeypatch.setattr(filters, "decode_sparse_paeth", counting)
-    unfilter = ScanlineUnfilter(len(raw), bpp)
+    calls = count_calls(monkeypatch, "decode_sparse_paeth")
     types = [0, 4, 4, 4]
     raws = [above, raw, raw, raw]
-    got = []
-    for filter_type, data in zip(types, raws, strict=True):
-        got += unfilter.push(filter_type, data)
-    got += [row for rows in unfilter.flush() for row in rows]
-    expected, prev = [], bytes(len(raw))
-    for filter_type, data in zip(types, raws, strict=True):
-        prev = ref.unfilter_row(filter_type, data, prev, bpp)
-        expected.append(prev)
-    assert got == expected
+    got = unfilter_all(ScanlineUnfilter(len(raw), bpp), types, raws)
+    assert got == ref.unfilter_rows(types, raws, bytes(len(raw)), bpp)
     assert len(calls) == 1
 
 
@@ -138,14 +137,7 @@ def test_long_rows_take_the_runs_when_they_are_mostly_zero_and_the_segments_othe
     flat row (where the segments' guesses all fail) goes to sparse.py, a noisy one to the segments;
     both exact."""
     bpp, pixels = 3, filters.LONG_ROW_BYTES // 3 + 1000
-    segment_rows = []
-    real = filters.decode_long_row
-
-    def counting(*args):
-        segment_rows.append(1)
-        return (yield from real(*args))
-
-    monkeypatch.setattr(filters, "decode_long_row", counting)
+    segment_rows = count_calls(monkeypatch, "decode_long_row")
     rng = random.Random(5)
     first = bytes([10, 20, 30]) * pixels
     flat = bytes([10, 20, 31]) * pixels
@@ -196,24 +188,10 @@ def test_after_a_misjudged_row_the_rest_of_the_window_is_swept(monkeypatch):
     bpp, pixels = 3, 2000
     above, bad = adversarial_row(bpp, pixels)
     flat = b"\x01" + bytes(bpp * pixels - 1)  # one residual, then zeros: planned for sparse.py
-    sweeps = []
-    real = filters.sweep_window_paeth
-
-    def counting(*args):
-        sweeps.append(len(args[0]))
-        return (yield from real(*args))
-
-    monkeypatch.setattr(filters, "sweep_window_paeth", counting)
+    calls = count_calls(monkeypatch, "sweep_window_paeth")
     types = [0, 4] + [4, 1] * 30
     raws = [above, bad] + [flat, b"\x02" * (bpp * pixels)] * 30
-    unfilter = ScanlineUnfilter(len(above), bpp)
-    got = []
-    for filter_type, data in zip(types, raws, strict=True):
-        got += unfilter.push(filter_type, data)
-    got += [row for rows in unfilter.flush() for row in rows]
-    expected, prev = [], bytes(len(above))
-    for filter_type, data in zip(types, raws, strict=True):
-        prev = ref.unfilter_row(filter_type, data, prev, bpp)
-        expected.append(prev)
-    assert got == expected
+    got = unfilter_all(ScanlineUnfilter(len(above), bpp), types, raws)
+    assert got == ref.unfilter_rows(types, raws, bytes(len(above)), bpp)
+    sweeps = [len(args[0]) for args in calls]  # rows per sweep
     assert sweeps and sum(sweeps) >= 55  # the 60 rows after the bad one, swept in one or more windows
